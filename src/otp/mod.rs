@@ -1,0 +1,1 @@
+//! otp (being written)

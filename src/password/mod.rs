@@ -1,0 +1,1 @@
+//! password (being written)
