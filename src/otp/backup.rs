@@ -223,4 +223,15 @@ mod tests {
             key().digest(b"flow", b"ABCDEFGHJK")
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_candidate_leaves_a_full_set_alone(candidate in "\\PC{0,30}") {
+            let (_, mut stored) = BackupCodes::generate(&key(), &mut crate::random::os_rng());
+            let before = stored.clone();
+            // A random string is a valid code with negligible probability.
+            proptest::prop_assert!(!consume_backup_code(&mut stored, &key(), &candidate));
+            proptest::prop_assert_eq!(stored, before);
+        }
+    }
 }

@@ -821,4 +821,26 @@ mod tests {
             assert!(shown.contains("expires_at: "), "{shown}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_candidate_costs_at_most_one_try_and_never_panics(candidate in "\\PC{0,30}") {
+            for policy in [CodePolicy::sms(), CodePolicy::email_link(), CodePolicy::postal()] {
+                let issued = issue_at_noon(&policy);
+                let mut stored = issued.stored;
+                let result = stored.verify(&key(), PURPOSE, &candidate, NOON);
+                match result {
+                    Ok(()) => proptest::prop_assert_eq!(stored.tries_left(), 0),
+                    Err(CodeError::Malformed) => {
+                        proptest::prop_assert_eq!(stored.tries_left(), policy.max_tries());
+                    }
+                    Err(CodeError::Wrong { tries_left }) => {
+                        proptest::prop_assert_eq!(tries_left, policy.max_tries() - 1);
+                        proptest::prop_assert_eq!(stored.tries_left(), tries_left);
+                    }
+                    Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+                }
+            }
+        }
+    }
 }
