@@ -32,8 +32,9 @@ pub struct Inn {
 }
 
 /// Whose taxpayer number an [`Inn`] is, told by its length.
+///
+/// Exhaustive on purpose: the tax code knows exactly these two lengths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum InnKind {
     /// A person's INN: 12 digits, two check digits.
     Personal,
