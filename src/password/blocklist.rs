@@ -26,7 +26,8 @@ fn set() -> &'static HashSet<&'static str> {
 }
 
 /// How many passwords the list holds.
-pub(crate) fn len() -> usize {
+#[cfg(test)]
+fn len() -> usize {
     set().len()
 }
 

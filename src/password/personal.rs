@@ -87,21 +87,30 @@ impl PersonalData {
     /// Sets the surname.
     #[must_use]
     pub fn surname<'a>(mut self, value: impl Into<Option<&'a str>>) -> Self {
-        self.surname = value.into().unwrap_or_default().to_owned();
+        value
+            .into()
+            .unwrap_or_default()
+            .clone_into(&mut self.surname);
         self
     }
 
     /// Sets the given name.
     #[must_use]
     pub fn given_name<'a>(mut self, value: impl Into<Option<&'a str>>) -> Self {
-        self.given_name = value.into().unwrap_or_default().to_owned();
+        value
+            .into()
+            .unwrap_or_default()
+            .clone_into(&mut self.given_name);
         self
     }
 
     /// Sets the patronymic.
     #[must_use]
     pub fn patronymic<'a>(mut self, value: impl Into<Option<&'a str>>) -> Self {
-        self.patronymic = value.into().unwrap_or_default().to_owned();
+        value
+            .into()
+            .unwrap_or_default()
+            .clone_into(&mut self.patronymic);
         self
     }
 
@@ -285,7 +294,7 @@ fn transliterate(text: &str, style: Style) -> Zeroizing<String> {
             ('ж', _) => "zh",
             ('з', _) => "z",
             ('и', _) | ('й', Style::Icao) => "i",
-            ('й' | 'ы', Style::Everyday) => "y",
+            ('й', Style::Everyday) | ('ы', _) => "y",
             ('к', _) => "k",
             ('л', _) => "l",
             ('м', _) => "m",
@@ -304,7 +313,6 @@ fn transliterate(text: &str, style: Style) -> Zeroizing<String> {
             ('щ', _) => "shch",
             ('ъ', Style::Icao) => "ie",
             ('ъ' | 'ь', _) => "",
-            ('ы', Style::Icao) => "y",
             ('ю', Style::Icao) => "iu",
             ('ю', Style::Everyday) => "yu",
             ('я', Style::Icao) => "ia",
