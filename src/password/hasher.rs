@@ -114,7 +114,12 @@ impl From<argon2::Error> for HashError {
 /// the parameters, never the salt or the hash.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct PasswordHash(String);
+pub struct PasswordHash {
+    phc: String,
+    /// Taken from the string when it was validated, for `params()` and `Debug`.
+    params: HashParams,
+    version: u32,
+}
 
 /// A stored hash taken apart.
 #[derive(Clone)]
@@ -133,24 +138,21 @@ impl PasswordHash {
     /// [`HashError::MalformedHash`] when it is not an Argon2id PHC string with valid
     /// parameters, a salt and a hash.
     pub fn parse(phc: &str) -> Result<Self, HashError> {
-        parse_phc(phc)?;
-        Ok(Self(phc.to_owned()))
+        Self::try_from(phc.to_owned())
     }
 
     /// The PHC string, to store.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.phc
     }
 
     /// The cost parameters the hash was made with.
     pub fn params(&self) -> HashParams {
-        self.parsed().map_or(HashParams::new(0, 0, 0), |parsed| {
-            HashParams::of(&parsed.params)
-        })
+        self.params
     }
 
     fn parsed(&self) -> Result<Parsed, HashError> {
-        parse_phc(&self.0)
+        parse_phc(&self.phc)
     }
 }
 
@@ -188,29 +190,30 @@ impl TryFrom<String> for PasswordHash {
     type Error = HashError;
 
     fn try_from(phc: String) -> Result<Self, HashError> {
-        parse_phc(&phc)?;
-        Ok(Self(phc))
+        let parsed = parse_phc(&phc)?;
+        Ok(Self {
+            params: HashParams::of(&parsed.params),
+            version: u32::from(parsed.version),
+            phc,
+        })
     }
 }
 
 impl From<PasswordHash> for String {
     fn from(hash: PasswordHash) -> Self {
-        hash.0
+        hash.phc
     }
 }
 
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = f.debug_struct("PasswordHash");
-        out.field("algorithm", &"argon2id");
-        if let Ok(parsed) = self.parsed() {
-            let params = HashParams::of(&parsed.params);
-            out.field("version", &u32::from(parsed.version))
-                .field("m_kib", &params.m_kib)
-                .field("t", &params.t)
-                .field("p", &params.p);
-        }
-        out.finish_non_exhaustive()
+        f.debug_struct("PasswordHash")
+            .field("algorithm", &"argon2id")
+            .field("version", &self.version)
+            .field("m_kib", &self.params.m_kib)
+            .field("t", &self.params.t)
+            .field("p", &self.params.p)
+            .finish_non_exhaustive()
     }
 }
 
