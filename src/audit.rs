@@ -1,0 +1,100 @@
+//! The audit trail: every security-relevant fact, committed with the state it
+//! describes.
+//!
+//! An [`AuditEvent`] is written in the same [`Changeset`](crate::store::Changeset) as the
+//! change it records, so the log and the accounts can never disagree. Events carry
+//! kinds, identifiers and reasons, never a secret: no password, code, token, answer or
+//! hash appears in one.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::account::{AccountId, SecondFactorKind};
+
+/// One security-relevant fact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The account concerned, when one is known. Events about unknown identifiers
+    /// carry none, so the log does not become a list of probed numbers.
+    pub account: Option<AccountId>,
+    /// The host's client key (an IP address or device key), when it passed one.
+    pub client: Option<String>,
+    /// The service-centre operator who acted, for operator actions.
+    pub operator: Option<OperatorRef>,
+    /// What happened.
+    pub kind: AuditKind,
+}
+
+/// The operator behind an audited action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorRef {
+    /// The operator's identifier in the host's staff directory.
+    pub operator_id: String,
+    /// The service centre they work at.
+    pub centre_id: String,
+}
+
+/// Why a login attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LoginFailure {
+    /// No account has this login id (recorded without an account id).
+    UnknownAccount,
+    /// The password did not match.
+    WrongPassword,
+    /// The account is locked after too many failures.
+    Locked,
+    /// A captcha was required and missing or wrong.
+    HumanCheckFailed,
+    /// Attempts came faster than the growing delay allows.
+    Throttled,
+    /// The second-factor code was wrong.
+    WrongSecondFactor,
+    /// The second-factor code was a TOTP step already used.
+    ReplayedSecondFactor,
+}
+
+/// What an audit event records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditKind {
+    /// A registration finished and the account exists.
+    Registered,
+    /// Someone tried to register a contact already confirmed on this account.
+    RegistrationAttemptOnTakenContact,
+    /// A login succeeded.
+    LoginSucceeded {
+        /// Whether a second factor was passed.
+        second_factor: bool,
+    },
+    /// A login attempt failed.
+    LoginFailed {
+        /// Why.
+        reason: LoginFailure,
+    },
+    /// The account reached the failure limit and is locked.
+    LockedOut,
+    /// The stored password hash was upgraded to the configured parameters.
+    PasswordRehashed,
+    /// Two-factor login was turned on or its method changed.
+    SecondFactorEnabled {
+        /// The method now in use.
+        method: SecondFactorKind,
+    },
+    /// Two-factor login was turned off.
+    SecondFactorDisabled,
+    /// A backup code was used (and is now spent).
+    BackupCodeUsed {
+        /// How many backup codes remain.
+        remaining: usize,
+    },
+    /// The password was changed by its owner.
+    PasswordChanged,
+    /// A security question was set or changed.
+    SecurityQuestionSet,
+}

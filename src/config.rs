@@ -1,0 +1,63 @@
+//! Everything a [`Portal`](crate::Portal) can be tuned with, and the defaults.
+
+use time::Duration;
+
+use crate::lang::Lang;
+use crate::otp::{CodeKey, CodePolicy};
+use crate::password::{HasherConfig, PasswordPolicy};
+use crate::throttle::ThrottlePolicy;
+
+/// The portal's settings. [`PortalConfig::new`] gives the documented defaults; change
+/// a field to tune it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PortalConfig {
+    /// The server key under which one-time codes are stored (HMAC-SHA256). Keep it in
+    /// the host's secret store; rotating it voids every live code.
+    pub code_key: CodeKey,
+    /// Argon2id parameters, ceiling, pool size and pepper.
+    pub hasher: HasherConfig,
+    /// The rules a new password must pass.
+    pub password_policy: PasswordPolicy,
+    /// Captcha, delay and lockout thresholds.
+    pub throttle: ThrottlePolicy,
+    /// Codes sent by SMS (default 6 digits, 5 minutes, 3 tries).
+    pub sms_code: CodePolicy,
+    /// Codes sent by e-mail (default 6 digits, 15 minutes, 3 tries).
+    pub email_code: CodePolicy,
+    /// The least time between two codes of one flow (default 60 s).
+    pub resend_cooldown: Duration,
+    /// The most codes one flow sends, the first included (default 5).
+    pub max_sends: u8,
+    /// How long a registration may take from start to password (default 1 hour).
+    pub registration_ttl: Duration,
+    /// How long the second step of a login may take (default 10 minutes).
+    pub second_factor_ttl: Duration,
+    /// How long an authenticator enrolment may take (default 10 minutes).
+    pub enrolment_ttl: Duration,
+    /// The issuer name an authenticator app shows (default `portal-auth`).
+    pub totp_issuer: String,
+    /// The language of messages when the person chose none (default Russian).
+    pub lang: Lang,
+}
+
+impl PortalConfig {
+    /// The defaults, with the given server key for codes.
+    pub fn new(code_key: CodeKey) -> Self {
+        Self {
+            code_key,
+            hasher: HasherConfig::default(),
+            password_policy: PasswordPolicy::portal(),
+            throttle: ThrottlePolicy::default(),
+            sms_code: CodePolicy::sms(),
+            email_code: CodePolicy::email_code(),
+            resend_cooldown: Duration::seconds(60),
+            max_sends: 5,
+            registration_ttl: Duration::hours(1),
+            second_factor_ttl: Duration::minutes(10),
+            enrolment_ttl: Duration::minutes(10),
+            totp_issuer: "portal-auth".to_owned(),
+            lang: Lang::Ru,
+        }
+    }
+}

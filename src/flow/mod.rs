@@ -1,0 +1,185 @@
+//! Flows: the multi-step interactions, each a state machine with an id, an expiry and
+//! attempt counters.
+//!
+//! The step functions in the submodules are the engine: pure functions of the stored
+//! state, the input, the current time and random bytes. They return a step: the
+//! changes to commit, the messages to send after the commit, and the reply. They never
+//! touch a store, a sender or a clock; the [`Portal`](crate::Portal) does that.
+
+pub(crate) mod code;
+pub(crate) mod login;
+pub(crate) mod registration;
+pub(crate) mod settings;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::account::{Account, AccountId};
+use crate::audit::{AuditEvent, AuditKind};
+use crate::config::PortalConfig;
+use crate::ids::random_id;
+use crate::notify::{Message, MessageKind, Recipient};
+use crate::store::Changeset;
+
+random_id! {
+    /// The identifier of one flow; hosts carry it between the steps (a hidden form
+    /// field, a URL).
+    FlowId, "flow"
+}
+
+/// One multi-step interaction in progress.
+///
+/// Stores persist it whole (it is `Serialize`); its state is the engine's business.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flow {
+    pub(crate) id: FlowId,
+    pub(crate) version: u64,
+    pub(crate) account: Option<AccountId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) expires_at: OffsetDateTime,
+    pub(crate) state: FlowState,
+}
+
+impl Flow {
+    /// The flow's identifier.
+    pub fn id(&self) -> FlowId {
+        self.id
+    }
+
+    /// The optimistic-concurrency version the store last wrote.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Sets the version; for stores reading a flow back.
+    pub fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
+    /// The account the flow acts on, once known.
+    pub fn account(&self) -> Option<AccountId> {
+        self.account
+    }
+
+    /// When the flow started.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    /// When the flow stops accepting steps.
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.expires_at
+    }
+
+    /// Refuses a step on a flow past its expiry: a flow is live strictly before
+    /// `expires_at`.
+    pub(crate) fn ensure_live(&self, now: OffsetDateTime) -> Result<(), crate::error::Error> {
+        if now >= self.expires_at {
+            return Err(crate::error::Error::FlowExpired);
+        }
+        Ok(())
+    }
+
+    /// What kind of interaction this is.
+    pub fn kind(&self) -> FlowKind {
+        match &self.state {
+            FlowState::Registration(_) => FlowKind::Registration,
+            FlowState::SecondFactorLogin(_) => FlowKind::SecondFactorLogin,
+            FlowState::TotpEnrolment(_) => FlowKind::TotpEnrolment,
+            FlowState::SettingsCode(_) => FlowKind::SettingsCode,
+        }
+    }
+}
+
+/// The kinds of flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FlowKind {
+    /// Registration of a new account.
+    Registration,
+    /// The second step of a login with two-factor login on.
+    SecondFactorLogin,
+    /// Enrolment of an authenticator app.
+    TotpEnrolment,
+    /// An SMS code proving the second factor for a settings change.
+    SettingsCode,
+}
+
+impl FlowKind {
+    /// A short lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registration => "registration",
+            Self::SecondFactorLogin => "second_factor_login",
+            Self::TotpEnrolment => "totp_enrolment",
+            Self::SettingsCode => "settings_code",
+        }
+    }
+}
+
+/// The engine's state of a flow.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum FlowState {
+    Registration(registration::RegistrationState),
+    SecondFactorLogin(login::SecondFactorState),
+    TotpEnrolment(settings::TotpEnrolmentState),
+    SettingsCode(settings::SettingsCodeState),
+}
+
+/// What one engine step decided.
+#[derive(Debug)]
+pub(crate) struct Step<R> {
+    pub(crate) changes: Changeset,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) reply: R,
+}
+
+impl<R> Step<R> {
+    pub(crate) fn new(changes: Changeset, reply: R) -> Self {
+        Self {
+            changes,
+            messages: Vec::new(),
+            reply,
+        }
+    }
+
+    pub(crate) fn with_messages(mut self, messages: Vec<Message>) -> Self {
+        self.messages = messages;
+        self
+    }
+}
+
+/// A notice of `kind` to every confirmed contact of the account.
+pub(crate) fn notify_all(
+    account: &Account,
+    kind: MessageKind,
+    config: &PortalConfig,
+) -> Vec<Message> {
+    let phone = account.confirmed_phone().cloned().map(Recipient::Phone);
+    let email = account.confirmed_email().cloned().map(Recipient::Email);
+    phone
+        .into_iter()
+        .chain(email)
+        .map(|recipient| Message::new(kind, recipient, config.lang, None))
+        .collect()
+}
+
+/// An audit event without an operator.
+pub(crate) fn event(
+    at: OffsetDateTime,
+    account: Option<AccountId>,
+    client: Option<String>,
+    kind: AuditKind,
+) -> AuditEvent {
+    AuditEvent {
+        at,
+        account,
+        client,
+        operator: None,
+        kind,
+    }
+}

@@ -1,0 +1,393 @@
+//! Registration: name and contact → code → password → a simplified account.
+//!
+//! A contact already confirmed on another account is never told apart from a free
+//! one: the flow starts the same way and replies the same, but no code is sent to it;
+//! the owner gets a notice instead ("someone tried to register with your number"),
+//! and no code exists that could confirm the flow.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::code::SentCode;
+use super::{Flow, FlowId, FlowState, Step, event};
+use crate::account::{Account, AccountId, Contact, CredentialStamp, Documents, PersonName, Tier};
+use crate::audit::AuditKind;
+use crate::config::PortalConfig;
+use crate::error::{Error, Field};
+use crate::identity::{Email, Phone};
+use crate::lang::Lang;
+use crate::notify::{Message, MessageKind, Recipient};
+use crate::password::{PasswordHash, PersonalData};
+use crate::secret::OneTimeCode;
+use crate::store::Changeset;
+
+const STEP: &str = "registration";
+
+/// What a person types into the registration form.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrationRequest {
+    /// Surname (required).
+    pub surname: String,
+    /// Given name (required).
+    pub given_name: String,
+    /// Patronymic, where the person has one.
+    pub patronymic: Option<String>,
+    /// Mobile phone, in any usual spelling; the code goes here when given.
+    pub phone: Option<String>,
+    /// E-mail; the code goes here when no phone is given.
+    pub email: Option<String>,
+    /// The language of the messages; the portal's default when `None`.
+    pub lang: Option<Lang>,
+}
+
+/// The reply to a registration start or resend: where the code went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationStarted {
+    /// The flow to carry to the next steps.
+    pub flow: FlowId,
+    /// The contact the code went to, masked (`+7 *** ***-**-89`).
+    pub sent_to: String,
+}
+
+/// The reply to a finished registration: "Registration completed successfully".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// The new account.
+    pub account: AccountId,
+    /// Its tier, always [`Tier::Simplified`].
+    pub tier: Tier,
+}
+
+/// A registration request whose every field passed validation.
+#[derive(Debug, Clone)]
+pub(crate) struct ValidRegistration {
+    name: PersonName,
+    phone: Option<Phone>,
+    email: Option<Email>,
+    lang: Lang,
+}
+
+impl ValidRegistration {
+    /// The contact the code goes to: the phone when there is one.
+    pub(crate) fn target(&self) -> Recipient {
+        match (&self.phone, &self.email) {
+            (Some(phone), _) => Recipient::Phone(phone.clone()),
+            (None, Some(email)) => Recipient::Email(email.clone()),
+            (None, None) => unreachable!("validation guarantees a contact"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RegistrationState {
+    name: PersonName,
+    phone: Option<Phone>,
+    email: Option<Email>,
+    lang: Lang,
+    code: SentCode,
+    /// The target contact belongs to another account: nothing is ever sent to it.
+    taken: bool,
+    confirmed: bool,
+}
+
+/// Checks every field before anything else happens.
+pub(crate) fn validate(
+    request: &RegistrationRequest,
+    config: &PortalConfig,
+) -> Result<ValidRegistration, Error> {
+    let surname = name_part(Field::Surname, &request.surname)?;
+    let given_name = name_part(Field::GivenName, &request.given_name)?;
+    let patronymic = match non_blank(request.patronymic.as_deref()) {
+        Some(text) => Some(name_part(Field::Patronymic, text)?),
+        None => None,
+    };
+    let phone = non_blank(request.phone.as_deref())
+        .map(str::parse::<Phone>)
+        .transpose()
+        .map_err(|e| Error::InvalidField {
+            field: Field::Phone,
+            reason: e.to_string(),
+        })?;
+    let email = non_blank(request.email.as_deref())
+        .map(str::parse::<Email>)
+        .transpose()
+        .map_err(|e| Error::InvalidField {
+            field: Field::Email,
+            reason: e.to_string(),
+        })?;
+    if phone.is_none() && email.is_none() {
+        return Err(Error::InvalidField {
+            field: Field::Phone,
+            reason: "give a mobile phone or an e-mail".to_owned(),
+        });
+    }
+    Ok(ValidRegistration {
+        name: PersonName {
+            surname,
+            given_name,
+            patronymic,
+        },
+        phone,
+        email,
+        lang: request.lang.unwrap_or(config.lang),
+    })
+}
+
+fn non_blank(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|text| !text.is_empty())
+}
+
+/// A surname, given name or patronymic: letters of any script, with inner spaces,
+/// hyphens and apostrophes, at most 60 characters.
+fn name_part(field: Field, text: &str) -> Result<String, Error> {
+    let invalid = |reason: &str| Error::InvalidField {
+        field,
+        reason: reason.to_owned(),
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid("required"));
+    }
+    if text.chars().count() > 60 {
+        return Err(invalid("longer than 60 characters"));
+    }
+    if !text
+        .chars()
+        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
+    {
+        return Err(invalid(
+            "only letters, spaces, hyphens and apostrophes are allowed",
+        ));
+    }
+    if !text.chars().next().is_some_and(char::is_alphabetic) {
+        return Err(invalid("must start with a letter"));
+    }
+    Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Starts a registration. `owner` is the account already holding the target contact.
+pub(crate) fn start(
+    config: &PortalConfig,
+    request: ValidRegistration,
+    owner: Option<&Account>,
+    now: OffsetDateTime,
+    rng: &mut impl rand::CryptoRng,
+) -> Step<RegistrationStarted> {
+    let id = FlowId::random(rng);
+    let target = request.target();
+    let policy = code_policy(config, &target);
+    let (code, plain) = SentCode::issue(&config.code_key, policy, id, STEP, now, rng);
+    let mut changes = Changeset::default();
+    let message = match owner {
+        None => Message::new(
+            MessageKind::RegistrationCode,
+            target.clone(),
+            request.lang,
+            Some(plain),
+        ),
+        Some(owner) => {
+            changes.audit(event(
+                now,
+                Some(owner.id()),
+                None,
+                AuditKind::RegistrationAttemptOnTakenContact,
+            ));
+            Message::new(
+                MessageKind::RegistrationAttempt,
+                target.clone(),
+                request.lang,
+                None,
+            )
+        }
+    };
+    let state = RegistrationState {
+        name: request.name,
+        phone: request.phone,
+        email: request.email,
+        lang: request.lang,
+        code,
+        taken: owner.is_some(),
+        confirmed: false,
+    };
+    changes.insert_flow(Flow {
+        id,
+        version: 0,
+        account: None,
+        created_at: now,
+        expires_at: now + config.registration_ttl,
+        state: FlowState::Registration(state),
+    });
+    let reply = RegistrationStarted {
+        flow: id,
+        sent_to: masked(&target),
+    };
+    Step::new(changes, reply).with_messages(vec![message])
+}
+
+/// Sends a fresh code, keeping the tries left.
+pub(crate) fn resend(
+    config: &PortalConfig,
+    mut flow: Flow,
+    now: OffsetDateTime,
+    rng: &mut impl rand::CryptoRng,
+) -> Result<Step<RegistrationStarted>, Error> {
+    let id = flow.id;
+    let state = registration_state(&mut flow, now)?;
+    if state.confirmed {
+        return Err(Error::WrongStep);
+    }
+    let target = target_of(state);
+    let policy = code_policy(config, &target);
+    let plain = state.code.resend(config, policy, id, STEP, now, rng)?;
+    // A taken contact already had its owner notified; it gets nothing more.
+    let messages = if state.taken {
+        Vec::new()
+    } else {
+        vec![Message::new(
+            MessageKind::RegistrationCode,
+            target.clone(),
+            state.lang,
+            Some(plain),
+        )]
+    };
+    let reply = RegistrationStarted {
+        flow: id,
+        sent_to: masked(&target),
+    };
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, reply).with_messages(messages))
+}
+
+/// Checks the code. A wrong code still commits the spent try.
+pub(crate) fn confirm(
+    config: &PortalConfig,
+    mut flow: Flow,
+    code: &OneTimeCode,
+    now: OffsetDateTime,
+) -> Result<Step<Result<(), Error>>, Error> {
+    let id = flow.id;
+    let state = registration_state(&mut flow, now)?;
+    if state.confirmed {
+        return Err(Error::WrongStep);
+    }
+    let outcome = state.code.verify(&config.code_key, id, STEP, code, now);
+    if outcome.is_ok() {
+        state.confirmed = true;
+    }
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, outcome))
+}
+
+/// The personal data the new password must not contain, for a confirmed flow.
+pub(crate) fn personal_data(flow: &mut Flow, now: OffsetDateTime) -> Result<PersonalData, Error> {
+    let state = registration_state(flow, now)?;
+    if !state.confirmed {
+        return Err(Error::WrongStep);
+    }
+    Ok(personal_data_of(
+        &state.name,
+        state.phone.as_ref(),
+        state.email.as_ref(),
+    ))
+}
+
+/// The personal data of a person, for the password policy.
+pub(crate) fn personal_data_of(
+    name: &PersonName,
+    phone: Option<&Phone>,
+    email: Option<&Email>,
+) -> PersonalData {
+    PersonalData::new()
+        .surname(name.surname.as_str())
+        .given_name(name.given_name.as_str())
+        .patronymic(name.patronymic.as_deref())
+        .phone(phone.map(Phone::digits))
+        .email(email.map(Email::local_part))
+}
+
+/// Creates the account from a confirmed flow and the hash of its checked password.
+pub(crate) fn complete(
+    mut flow: Flow,
+    password_hash: PasswordHash,
+    now: OffsetDateTime,
+    rng: &mut impl rand::CryptoRng,
+) -> Result<Step<Registered>, Error> {
+    let state = registration_state(&mut flow, now)?;
+    if !state.confirmed {
+        return Err(Error::WrongStep);
+    }
+    let target_is_phone = state.phone.is_some();
+    let account = Account {
+        id: AccountId::random(rng),
+        version: 0,
+        name: state.name.clone(),
+        birth_date: None,
+        tier: Tier::Simplified,
+        phone: state.phone.clone().map(|value| Contact {
+            value,
+            confirmed: true,
+        }),
+        email: state.email.clone().map(|value| Contact {
+            value,
+            confirmed: !target_is_phone,
+        }),
+        documents: Documents::default(),
+        password_hash,
+        must_change_password: false,
+        credential_stamp: CredentialStamp::INITIAL,
+        two_factor: None,
+        security_question: None,
+        created_at: now,
+    };
+    let reply = Registered {
+        account: account.id,
+        tier: Tier::Simplified,
+    };
+    let mut changes = Changeset::default();
+    changes
+        .audit(event(now, Some(account.id), None, AuditKind::Registered))
+        .insert_account(account)
+        .delete_flow(&flow);
+    Ok(Step::new(changes, reply))
+}
+
+fn registration_state(
+    flow: &mut Flow,
+    now: OffsetDateTime,
+) -> Result<&mut RegistrationState, Error> {
+    flow.ensure_live(now)?;
+    match &mut flow.state {
+        FlowState::Registration(state) => {
+            if state.code.is_spent() && !state.confirmed {
+                return Err(Error::FlowOver);
+            }
+            Ok(state)
+        }
+        _ => Err(Error::FlowNotFound),
+    }
+}
+
+fn target_of(state: &RegistrationState) -> Recipient {
+    match (&state.phone, &state.email) {
+        (Some(phone), _) => Recipient::Phone(phone.clone()),
+        (None, Some(email)) => Recipient::Email(email.clone()),
+        (None, None) => unreachable!("a registration always has a contact"),
+    }
+}
+
+fn code_policy<'a>(config: &'a PortalConfig, target: &Recipient) -> &'a crate::otp::CodePolicy {
+    match target {
+        Recipient::Phone(_) => &config.sms_code,
+        _ => &config.email_code,
+    }
+}
+
+pub(crate) fn masked(recipient: &Recipient) -> String {
+    match recipient {
+        Recipient::Phone(phone) => phone.masked(),
+        Recipient::Email(email) => email.masked(),
+        Recipient::Postal(_) => "***".to_owned(),
+    }
+}

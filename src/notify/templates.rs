@@ -1,0 +1,102 @@
+//! The text of every message the crate sends, in Russian and English.
+//!
+//! Texts are short enough for one SMS where they carry a code, say what happened and
+//! what to do if it was not the person, and never ask for a code back.
+
+use zeroize::Zeroizing;
+
+use super::MessageKind;
+use crate::lang::Lang;
+use crate::secret::OneTimeCode;
+
+/// A rendered subject and body.
+pub(crate) struct Rendered {
+    pub(crate) subject: String,
+    pub(crate) body: Zeroizing<String>,
+}
+
+/// Renders a message; `code` fills the `{code}` slot of the kinds that carry one.
+pub(crate) fn render(kind: MessageKind, lang: Lang, code: Option<&OneTimeCode>) -> Rendered {
+    let (subject, body) = text(kind, lang);
+    let code = code.map_or("", OneTimeCode::expose_secret);
+    Rendered {
+        subject: subject.to_owned(),
+        body: Zeroizing::new(body.replace("{code}", code)),
+    }
+}
+
+/// The subject and the body template of a message.
+pub fn text(kind: MessageKind, lang: Lang) -> (&'static str, &'static str) {
+    use MessageKind as K;
+    match (kind, lang) {
+        (K::RegistrationCode, Lang::Ru) => (
+            "Код подтверждения регистрации",
+            "Код подтверждения: {code}. Никому не сообщайте его.",
+        ),
+        (K::RegistrationCode, _) => (
+            "Registration confirmation code",
+            "Your confirmation code: {code}. Do not share it with anyone.",
+        ),
+        (K::RegistrationAttempt, Lang::Ru) => (
+            "Попытка регистрации",
+            "Кто-то пытался зарегистрировать новую учётную запись с вашим контактом. \
+             Учётная запись у вас уже есть; если вы забыли пароль, восстановите доступ.",
+        ),
+        (K::RegistrationAttempt, _) => (
+            "Registration attempt",
+            "Someone tried to register a new account with your contact. You already have \
+             an account; if you forgot the password, recover access instead.",
+        ),
+        (K::LoginCode, Lang::Ru) => (
+            "Код для входа",
+            "Код для входа: {code}. Никому не сообщайте его.",
+        ),
+        (K::LoginCode, _) => ("Login code", "Your login code: {code}. Do not share it."),
+        (K::SettingsCode, Lang::Ru) => (
+            "Код подтверждения изменения настроек",
+            "Код подтверждения изменения настроек безопасности: {code}.",
+        ),
+        (K::SettingsCode, _) => (
+            "Security settings code",
+            "Your code to confirm a security settings change: {code}.",
+        ),
+        (K::PasswordChanged, Lang::Ru) => (
+            "Пароль изменён",
+            "Пароль вашей учётной записи изменён. Если это были не вы, \
+             восстановите доступ и обратитесь в службу поддержки.",
+        ),
+        (K::PasswordChanged, _) => (
+            "Password changed",
+            "The password of your account was changed. If it was not you, recover \
+             access and contact support.",
+        ),
+        (K::SecondFactorEnabled, Lang::Ru) => (
+            "Двухэтапная проверка включена",
+            "Для вашей учётной записи включена или изменена двухэтапная проверка входа.",
+        ),
+        (K::SecondFactorEnabled, _) => (
+            "Two-step login enabled",
+            "Two-step login was turned on or changed for your account.",
+        ),
+        (K::SecondFactorDisabled, Lang::Ru) => (
+            "Двухэтапная проверка отключена",
+            "Для вашей учётной записи отключена двухэтапная проверка входа. Если это \
+             были не вы, смените пароль.",
+        ),
+        (K::SecondFactorDisabled, _) => (
+            "Two-step login disabled",
+            "Two-step login was turned off for your account. If it was not you, change \
+             your password.",
+        ),
+        (K::LockedOut, Lang::Ru) => (
+            "Вход заблокирован",
+            "Вход в вашу учётную запись заблокирован после множества неудачных попыток. \
+             Восстановите доступ, чтобы снять блокировку.",
+        ),
+        (K::LockedOut, _) => (
+            "Login locked",
+            "Login to your account is locked after too many failed attempts. Recover \
+             access to lift the lock.",
+        ),
+    }
+}
