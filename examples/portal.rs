@@ -16,7 +16,10 @@ use portal_auth::{
 };
 
 #[tokio::main]
-#[expect(clippy::too_many_lines, reason = "the demo reads top to bottom, as the person walks it")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the demo reads top to bottom, as the person walks it"
+)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = PortalConfig::new(CodeKey::generate(&mut rand_core::UnwrapErr(
         rand::rngs::SysRng,

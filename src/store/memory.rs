@@ -12,7 +12,7 @@ use super::{
 };
 use crate::account::{Account, AccountId, LookupKey};
 use crate::audit::AuditEvent;
-use crate::flow::{Flow, FlowId};
+use crate::flow::{Flow, FlowId, FlowKind};
 
 /// A [`Store`] held in memory behind one mutex; it keeps the whole contract.
 #[derive(Debug, Default)]
@@ -172,6 +172,31 @@ impl Store for MemoryStore {
 
     async fn flow(&self, id: FlowId) -> Result<Option<Flow>, StoreError> {
         Ok(self.lock().flows.get(&id).cloned())
+    }
+
+    async fn flows_by_kind(&self, kind: FlowKind, limit: usize) -> Result<Vec<Flow>, StoreError> {
+        let inner = self.lock();
+        let mut flows: Vec<Flow> = inner
+            .flows
+            .values()
+            .filter(|flow| flow.kind() == kind)
+            .cloned()
+            .collect();
+        flows.sort_by_key(|flow| (flow.created_at(), flow.id()));
+        flows.truncate(limit);
+        Ok(flows)
+    }
+
+    async fn flows_of_account(&self, account: AccountId) -> Result<Vec<Flow>, StoreError> {
+        let inner = self.lock();
+        let mut flows: Vec<Flow> = inner
+            .flows
+            .values()
+            .filter(|flow| flow.account() == Some(account))
+            .cloned()
+            .collect();
+        flows.sort_by_key(|flow| (flow.created_at(), flow.id()));
+        Ok(flows)
     }
 
     async fn counter(

@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::account::{Account, AccountId, LookupKey};
 use crate::audit::AuditEvent;
-use crate::flow::{Flow, FlowId};
+use crate::flow::{Flow, FlowId, FlowKind};
 
 pub use memory::{MemoryStats, MemoryStore};
 
@@ -237,6 +237,20 @@ pub trait Store: Send + Sync {
     /// The flow with this id, expired or not.
     fn flow(&self, id: FlowId) -> impl Future<Output = Result<Option<Flow>, StoreError>> + Send;
 
+    /// The flows of one kind, expired or not, oldest first, at most `limit`: how a
+    /// host finds work to poll (pending document verifications, for instance).
+    fn flows_by_kind(
+        &self,
+        kind: FlowKind,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Flow>, StoreError>> + Send;
+
+    /// The flows acting on one account, expired or not, oldest first.
+    fn flows_of_account(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<Flow>, StoreError>> + Send;
+
     /// The counter's live state at `now`; `None` when missing or its window ended.
     fn counter(
         &self,
@@ -284,6 +298,21 @@ impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
 
     fn flow(&self, id: FlowId) -> impl Future<Output = Result<Option<Flow>, StoreError>> + Send {
         (**self).flow(id)
+    }
+
+    fn flows_by_kind(
+        &self,
+        kind: FlowKind,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Flow>, StoreError>> + Send {
+        (**self).flows_by_kind(kind, limit)
+    }
+
+    fn flows_of_account(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<Flow>, StoreError>> + Send {
+        (**self).flows_of_account(account)
     }
 
     fn counter(
