@@ -200,6 +200,9 @@ pub struct Account {
     pub(crate) documents: Documents,
     pub(crate) password_hash: PasswordHash,
     pub(crate) must_change_password: bool,
+    /// When a password issued by an operator stops working.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) password_expires_at: Option<OffsetDateTime>,
     pub(crate) credential_stamp: CredentialStamp,
     pub(crate) two_factor: Option<TwoFactor>,
     pub(crate) security_question: Option<SecurityQuestion>,
@@ -282,6 +285,11 @@ impl Account {
     /// Whether the password was set by an operator and must be replaced at next login.
     pub fn must_change_password(&self) -> bool {
         self.must_change_password
+    }
+
+    /// When the current password (issued by an operator) stops working, if it does.
+    pub fn password_expires_at(&self) -> Option<OffsetDateTime> {
+        self.password_expires_at
     }
 
     /// The credential stamp.

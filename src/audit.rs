@@ -56,6 +56,19 @@ pub enum LoginFailure {
     WrongSecondFactor,
     /// The second-factor code was a TOTP step already used.
     ReplayedSecondFactor,
+    /// The password was right but was a temporary one past its expiry.
+    PasswordExpired,
+}
+
+/// How a recovery started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RecoveryRoute {
+    /// With a phone or e-mail.
+    Contact,
+    /// With a SNILS, INN or passport number.
+    Document,
 }
 
 /// What an audit event records.
@@ -97,4 +110,38 @@ pub enum AuditKind {
     PasswordChanged,
     /// A security question was set or changed.
     SecurityQuestionSet,
+    /// A recovery started for this account (unknown identifiers are not recorded).
+    RecoveryStarted {
+        /// How it started.
+        route: RecoveryRoute,
+    },
+    /// A recovery set a new password.
+    RecoveryCompleted {
+        /// How it started.
+        route: RecoveryRoute,
+    },
+    /// A confirmed contact was replaced or confirmed (by an operator when the event
+    /// names one).
+    ContactChanged {
+        /// `phone` or `email`.
+        channel: crate::notify::Channel,
+    },
+    /// A service-centre operator checked the person's documents.
+    OperatorDocumentsChecked {
+        /// Which documents were shown.
+        documents: Vec<CheckedDocument>,
+    },
+    /// A service-centre operator issued a temporary password.
+    OperatorTemporaryPassword,
+}
+
+/// A document an operator checked in person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckedDocument {
+    /// The passport.
+    Passport,
+    /// The SNILS card or notice.
+    Snils,
 }

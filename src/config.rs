@@ -2,6 +2,7 @@
 
 use time::Duration;
 
+use crate::flow::recovery::RecoveryPolicy;
 use crate::lang::Lang;
 use crate::otp::{CodeKey, CodePolicy};
 use crate::password::{HasherConfig, PasswordPolicy};
@@ -35,6 +36,19 @@ pub struct PortalConfig {
     pub second_factor_ttl: Duration,
     /// How long an authenticator enrolment may take (default 10 minutes).
     pub enrolment_ttl: Duration,
+    /// Recovery links sent by e-mail (default 128-bit token, 1 hour, single use).
+    pub recovery_link: CodePolicy,
+    /// The page recovery links open; the crate appends `?flow=…&token=…`. Set it to
+    /// your host's page (default `https://portal.invalid/recover`).
+    pub recovery_link_base: String,
+    /// How long a recovery may take from start to new password (default 30 minutes).
+    pub recovery_ttl: Duration,
+    /// What each tier must prove to recover access.
+    pub recovery: RecoveryPolicy,
+    /// How long a contact change may take (default 15 minutes).
+    pub contact_change_ttl: Duration,
+    /// How long a password issued by an operator stays valid (default 24 hours).
+    pub temporary_password_ttl: Duration,
     /// The issuer name an authenticator app shows (default `portal-auth`).
     pub totp_issuer: String,
     /// The language of messages when the person chose none (default Russian).
@@ -56,6 +70,12 @@ impl PortalConfig {
             registration_ttl: Duration::hours(1),
             second_factor_ttl: Duration::minutes(10),
             enrolment_ttl: Duration::minutes(10),
+            recovery_link: CodePolicy::email_link(),
+            recovery_link_base: "https://portal.invalid/recover".to_owned(),
+            recovery_ttl: Duration::minutes(30),
+            recovery: RecoveryPolicy::default(),
+            contact_change_ttl: Duration::minutes(15),
+            temporary_password_ttl: Duration::hours(24),
             totp_issuer: "portal-auth".to_owned(),
             lang: Lang::Ru,
         }

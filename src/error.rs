@@ -31,6 +31,8 @@ pub enum Field {
     SecurityQuestion,
     /// A security answer.
     SecurityAnswer,
+    /// A document number (SNILS, INN or passport).
+    Document,
 }
 
 impl std::fmt::Display for Field {
@@ -44,6 +46,7 @@ impl std::fmt::Display for Field {
             Self::Login => "login",
             Self::SecurityQuestion => "security question",
             Self::SecurityAnswer => "security answer",
+            Self::Document => "document",
         })
     }
 }
@@ -107,6 +110,18 @@ pub enum Error {
     /// The code was tried too many times and is dead.
     #[error("no tries left for this code")]
     CodeExhausted,
+    /// The document number is not one on file; `tries_left` more attempts remain.
+    #[error("the document does not match; {tries_left} tries left")]
+    WrongDocument {
+        /// Attempts left before the flow ends.
+        tries_left: u8,
+    },
+    /// The security answer is wrong; `tries_left` more attempts remain.
+    #[error("wrong answer; {tries_left} tries left")]
+    WrongAnswer {
+        /// Attempts left before the flow ends.
+        tries_left: u8,
+    },
     /// A new code was asked for too soon.
     #[error("a new code can be sent in {} s", retry_after.whole_seconds())]
     ResendTooSoon {
@@ -127,6 +142,10 @@ pub enum Error {
     /// phone, two-factor login on or off, ...).
     #[error("not possible: {0}")]
     NotPossible(&'static str),
+    /// The operator may not do this (missing permission, own account, documents not
+    /// checked).
+    #[error("operator not allowed: {0}")]
+    OperatorNotAllowed(&'static str),
     /// The contact or document belongs to another account.
     #[error("already used by another account")]
     Taken,

@@ -168,13 +168,17 @@ pub(crate) fn after_password(
 ) -> Step<Result<LoginOutcome, Error>> {
     let mut changes = Changeset::default();
     let client = keys.client.as_ref().map(|key| key.as_str().to_owned());
+    let expired = account
+        .as_ref()
+        .and_then(|account| account.password_expires_at)
+        .is_some_and(|expires_at| now >= expires_at);
     let mut account = match account {
-        Some(account) if matched => account,
+        Some(account) if matched && !expired => account,
         account => {
-            let reason = if account.is_some() {
-                LoginFailure::WrongPassword
-            } else {
-                LoginFailure::UnknownAccount
+            let reason = match &account {
+                Some(_) if matched => LoginFailure::PasswordExpired,
+                Some(_) => LoginFailure::WrongPassword,
+                None => LoginFailure::UnknownAccount,
             };
             let messages = record_failure(
                 &mut changes,

@@ -7,7 +7,10 @@
 //! touch a store, a sender or a clock; the [`Portal`](crate::Portal) does that.
 
 pub(crate) mod code;
+pub mod contact_change;
 pub(crate) mod login;
+pub mod operator;
+pub mod recovery;
 pub(crate) mod registration;
 pub(crate) mod settings;
 
@@ -89,6 +92,8 @@ impl Flow {
             FlowState::SecondFactorLogin(_) => FlowKind::SecondFactorLogin,
             FlowState::TotpEnrolment(_) => FlowKind::TotpEnrolment,
             FlowState::SettingsCode(_) => FlowKind::SettingsCode,
+            FlowState::Recovery(_) => FlowKind::Recovery,
+            FlowState::ContactChange(_) => FlowKind::ContactChange,
         }
     }
 }
@@ -106,6 +111,10 @@ pub enum FlowKind {
     TotpEnrolment,
     /// An SMS code proving the second factor for a settings change.
     SettingsCode,
+    /// Access recovery.
+    Recovery,
+    /// Replacement or confirmation of a phone or e-mail (by the person or an operator).
+    ContactChange,
 }
 
 impl FlowKind {
@@ -116,6 +125,8 @@ impl FlowKind {
             Self::SecondFactorLogin => "second_factor_login",
             Self::TotpEnrolment => "totp_enrolment",
             Self::SettingsCode => "settings_code",
+            Self::Recovery => "recovery",
+            Self::ContactChange => "contact_change",
         }
     }
 }
@@ -128,6 +139,8 @@ pub(crate) enum FlowState {
     SecondFactorLogin(login::SecondFactorState),
     TotpEnrolment(settings::TotpEnrolmentState),
     SettingsCode(settings::SettingsCodeState),
+    Recovery(recovery::RecoveryState),
+    ContactChange(contact_change::ContactChangeState),
 }
 
 /// What one engine step decided.

@@ -336,6 +336,7 @@ pub(crate) fn complete(
         documents: Documents::default(),
         password_hash,
         must_change_password: false,
+        password_expires_at: None,
         credential_stamp: CredentialStamp::INITIAL,
         two_factor: None,
         security_question: None,

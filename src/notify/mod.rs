@@ -88,6 +88,17 @@ pub enum MessageKind {
     SecondFactorDisabled,
     /// The account was locked after too many failed logins.
     LockedOut,
+    /// The SMS code of an access recovery.
+    RecoveryCode,
+    /// The e-mail link of an access recovery.
+    RecoveryLink,
+    /// The code that confirms a new phone or e-mail.
+    ContactCode,
+    /// A phone or e-mail of the account was replaced (sent to the old one and the
+    /// others).
+    ContactChanged,
+    /// A service-centre operator restored access (sent to every old contact).
+    AccessRestoredByOperator,
 }
 
 /// A rendered message ready to deliver.
@@ -119,6 +130,26 @@ impl Message {
             subject: rendered.subject,
             text: rendered.body,
             code,
+        }
+    }
+
+    /// A message whose text carries a link built around `token`; [`Message::code`]
+    /// returns the token.
+    pub(crate) fn with_link(
+        kind: MessageKind,
+        recipient: Recipient,
+        lang: Lang,
+        token: OneTimeCode,
+        link: &str,
+    ) -> Self {
+        let rendered = templates::render(kind, lang, Some(&OneTimeCode::new(link)));
+        Self {
+            kind,
+            recipient,
+            lang,
+            subject: rendered.subject,
+            text: rendered.body,
+            code: Some(token),
         }
     }
 

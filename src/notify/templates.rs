@@ -26,6 +26,10 @@ pub(crate) fn render(kind: MessageKind, lang: Lang, code: Option<&OneTimeCode>) 
 }
 
 /// The subject and the body template of a message.
+#[expect(
+    clippy::too_many_lines,
+    reason = "a table: one arm per message and language"
+)]
 pub fn text(kind: MessageKind, lang: Lang) -> (&'static str, &'static str) {
     use MessageKind as K;
     match (kind, lang) {
@@ -97,6 +101,52 @@ pub fn text(kind: MessageKind, lang: Lang) -> (&'static str, &'static str) {
             "Login locked",
             "Login to your account is locked after too many failed attempts. Recover \
              access to lift the lock.",
+        ),
+        (K::RecoveryCode, Lang::Ru) => (
+            "Код восстановления доступа",
+            "Код для восстановления доступа: {code}. Действует 5 минут. Никому не сообщайте его.",
+        ),
+        (K::RecoveryCode, _) => (
+            "Access recovery code",
+            "Your access recovery code: {code}. Valid for 5 minutes. Do not share it.",
+        ),
+        (K::RecoveryLink, Lang::Ru) => (
+            "Восстановление доступа",
+            "Чтобы задать новый пароль, перейдите по ссылке: {code}\nСсылка действует один \
+             час и только один раз. Если вы не восстанавливали доступ, ничего не делайте.",
+        ),
+        (K::RecoveryLink, _) => (
+            "Access recovery",
+            "To set a new password, open this link: {code}\nIt works once, within one hour. \
+             If you did not ask to recover access, do nothing.",
+        ),
+        (K::ContactCode, Lang::Ru) => (
+            "Подтверждение контакта",
+            "Код подтверждения нового контакта: {code}. Никому не сообщайте его.",
+        ),
+        (K::ContactCode, _) => (
+            "Contact confirmation",
+            "Your code to confirm the new contact: {code}. Do not share it.",
+        ),
+        (K::ContactChanged, Lang::Ru) => (
+            "Контактные данные изменены",
+            "В вашей учётной записи изменён номер телефона или адрес электронной почты. \
+             Если это были не вы, обратитесь в службу поддержки.",
+        ),
+        (K::ContactChanged, _) => (
+            "Contact details changed",
+            "A phone number or e-mail address of your account was changed. If it was not \
+             you, contact support.",
+        ),
+        (K::AccessRestoredByOperator, Lang::Ru) => (
+            "Доступ восстановлен в центре обслуживания",
+            "Доступ к вашей учётной записи восстановлен сотрудником центра обслуживания по \
+             предъявленным документам. Если это были не вы, обратитесь в службу поддержки.",
+        ),
+        (K::AccessRestoredByOperator, _) => (
+            "Access restored at a service centre",
+            "A service-centre employee restored access to your account on presented \
+             documents. If it was not you, contact support.",
         ),
     }
 }

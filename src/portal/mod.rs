@@ -4,11 +4,16 @@
 //! **decide** with the pure engine in [`flow`](crate::flow), **apply** the changes in
 //! one atomic commit, **send** the messages, **reply**.
 
+mod contact;
 mod login;
+mod operator;
+mod recovery;
 mod registration;
 mod settings;
 
 use time::OffsetDateTime;
+
+pub use recovery::RecoveryRequest;
 
 use crate::account::{Account, AccountId};
 use crate::audit::AuditEvent;

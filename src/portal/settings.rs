@@ -32,7 +32,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         confirmation: &Password,
     ) -> Result<Authenticated, Error> {
         let now = self.now();
-        let account = self.reauthenticate(session, current).await?;
+        let account = self.reauthenticate(session, current, true).await?;
         let personal = personal_data_of(
             account.name(),
             account.confirmed_phone(),
@@ -73,7 +73,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ) -> Result<(), Error> {
         let now = self.now();
         let (question, answer) = settings::normalize_question(question, answer)?;
-        let account = self.reauthenticate(session, password).await?;
+        let account = self.reauthenticate(session, password, false).await?;
 
         let hash = self
             .hasher
@@ -113,7 +113,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         proof: Option<&SecondFactorProof>,
     ) -> Result<BackupCodesIssued, Error> {
         let now = self.now();
-        let mut account = self.reauthenticate(session, password).await?;
+        let mut account = self.reauthenticate(session, password, false).await?;
         if account.confirmed_phone().is_none() {
             return Err(Error::NotPossible(
                 "two-factor login by SMS needs a confirmed phone",
@@ -146,7 +146,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         proof: Option<&SecondFactorProof>,
     ) -> Result<TotpEnrolment, Error> {
         let now = self.now();
-        let mut account = self.reauthenticate(session, password).await?;
+        let mut account = self.reauthenticate(session, password, false).await?;
 
         let changes = self.check_proof(&mut account, proof, now).await?;
         let mut step =
@@ -192,7 +192,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         proof: &SecondFactorProof,
     ) -> Result<Authenticated, Error> {
         let now = self.now();
-        let mut account = self.reauthenticate(session, password).await?;
+        let mut account = self.reauthenticate(session, password, false).await?;
         if account.two_factor().is_none() {
             return Err(Error::NotPossible("two-factor login is off"));
         }
@@ -202,21 +202,32 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         self.commit(step, None).await
     }
 
-    async fn session_account(&self, session: &Authenticated) -> Result<Account, Error> {
+    /// The session's account. An account whose password an operator issued must
+    /// replace it first: every other settings call is refused until then.
+    pub(super) async fn session_account(&self, session: &Authenticated) -> Result<Account, Error> {
         let account = self.load_account(session.account).await?;
         settings::check_session(&account, session)?;
+        if account.must_change_password() {
+            return Err(Error::NotPossible("replace the temporary password first"));
+        }
         Ok(account)
     }
 
     /// The session's account, after the password is proved again. A wrong password
-    /// counts toward the lockout.
+    /// counts toward the lockout. Only a password change may go ahead while a
+    /// temporary password waits to be replaced.
     async fn reauthenticate(
         &self,
         session: &Authenticated,
         password: &Password,
+        password_change: bool,
     ) -> Result<Account, Error> {
         let now = self.now();
-        let account = self.session_account(session).await?;
+        let account = self.load_account(session.account).await?;
+        settings::check_session(&account, session)?;
+        if account.must_change_password() && !password_change {
+            return Err(Error::NotPossible("replace the temporary password first"));
+        }
         if self
             .hasher
             .verify(password, account.password_hash())

@@ -1,0 +1,717 @@
+//! Access recovery: a person who lost the password gets back in by the strongest
+//! route available to them, and an attacker does not.
+//!
+//! # The paths
+//!
+//! | start with | then | proof |
+//! |---|---|---|
+//! | a phone or e-mail (one field) | — | SMS code to the phone, or a link to the e-mail |
+//! | SNILS, INN or passport number | choose a confirmed contact, shown masked | SMS code or e-mail link |
+//!
+//! After the proof, the flow asks what the account's tier demands
+//! ([`RecoveryPolicy`]): a document number on file when the person started with a
+//! contact and the tier requires one, then the security question where the person set
+//! one (an extra step with its own tries, never a replacement for the code), then the
+//! new password, typed twice.
+//!
+//! # What an outsider learns
+//!
+//! Nothing about whether an identifier has an account, before the proof:
+//!
+//! - a contact start always answers "code sent to `<masked input>`"; an unknown
+//!   contact simply never receives it, and every code typed is wrong;
+//! - a document start always offers delivery channels; for an unknown document they
+//!   are plausible masked channels derived from a keyed digest of the document (the
+//!   same every time), and choosing one sends nothing;
+//! - the tier, the security question and whether 2FA is on are revealed only after
+//!   the code proved the person holds a confirmed contact of the account.
+//!
+//! The exception the portal asks for: an account found by document that has no
+//! confirmed contact is told to visit a service centre.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::code::SentCode;
+use super::{Flow, FlowId, FlowState, Step, event, notify_all};
+use crate::account::{Account, LookupKey, Tier};
+use crate::audit::{AuditKind, RecoveryRoute};
+use crate::config::PortalConfig;
+use crate::error::Error;
+use crate::identity::{DocumentId, Email, Phone};
+use crate::lang::Lang;
+use crate::notify::{Channel, Message, MessageKind, Recipient};
+use crate::otp::CodePolicy;
+use crate::password::PasswordHash;
+use crate::secret::OneTimeCode;
+use crate::store::{Changeset, CounterKey};
+
+const STEP: &str = "recovery";
+
+/// What each tier must prove to recover access: the eligibility matrix.
+///
+/// This is the one table the crate reads; the defaults follow the portal: a simplified
+/// account may recover with a confirmed contact alone, standard and confirmed accounts
+/// must also give a document number on file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryPolicy {
+    /// Tiers whose recovery needs a document number on file besides the contact.
+    pub document_required_from: Tier,
+    /// Whether a recovery of a confirmed-tier account by document and code turns
+    /// two-factor login off (every contact is told). Off by default: the person passes
+    /// the second factor, or a backup code, at the next login.
+    pub reset_two_factor_for_confirmed_by_document: bool,
+    /// Tries for the document number after a contact start (default 3).
+    pub document_tries: u8,
+    /// Tries for the security answer (default 3).
+    pub answer_tries: u8,
+}
+
+impl Default for RecoveryPolicy {
+    fn default() -> Self {
+        Self {
+            document_required_from: Tier::Standard,
+            reset_two_factor_for_confirmed_by_document: false,
+            document_tries: 3,
+            answer_tries: 3,
+        }
+    }
+}
+
+impl RecoveryPolicy {
+    /// Whether an account of `tier` must give a document number on file.
+    pub fn requires_document(&self, tier: Tier) -> bool {
+        tier >= self.document_required_from
+    }
+}
+
+/// How a recovery starts: the one contact field, or a document number.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RecoveryStart {
+    /// A phone or e-mail, typed in the one common field.
+    Contact(String),
+    /// A SNILS, INN or passport number.
+    Document(String),
+}
+
+/// A delivery channel offered after a document start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelChoice {
+    /// The index to pass to [`Portal::choose_recovery_channel`](crate::Portal::choose_recovery_channel).
+    pub index: usize,
+    /// SMS or e-mail.
+    pub channel: Channel,
+    /// The contact, masked (`+7 *** ***-**-89`, `i***@mail.ru`).
+    pub masked: String,
+}
+
+/// What the person must do next in a recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecoveryStep {
+    /// Pick one of these channels.
+    ChooseChannel {
+        /// The flow.
+        flow: FlowId,
+        /// The account's confirmed contacts, masked.
+        channels: Vec<ChannelChoice>,
+    },
+    /// A code (SMS) or a link (e-mail) was sent; enter the code or open the link.
+    ProofSent {
+        /// The flow.
+        flow: FlowId,
+        /// SMS code or e-mail link.
+        channel: Channel,
+        /// Where it went, masked.
+        sent_to: String,
+    },
+    /// Give a document number on file (SNILS, INN or passport).
+    DocumentRequired {
+        /// The flow.
+        flow: FlowId,
+    },
+    /// Answer the security question.
+    SecurityQuestion {
+        /// The flow.
+        flow: FlowId,
+        /// The question the person set.
+        question: String,
+    },
+    /// Set the new password, typed twice.
+    NewPassword {
+        /// The flow.
+        flow: FlowId,
+    },
+    /// The account has no confirmed contact: only a service centre can restore it.
+    VisitServiceCentre,
+}
+
+/// The reply to a finished recovery: the password is set; log in with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// Whether two-factor login stays on (pass it, or a backup code, at login).
+    pub second_factor_kept: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum Stage {
+    ChooseChannel { channels: Vec<Target> },
+    Proof { code: SentCode, target: Target },
+    Document { tries_left: u8 },
+    Answer { tries_left: u8 },
+    Password,
+    Over,
+}
+
+/// A contact a proof can go to; `None` inside marks a decoy for an unknown identifier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Target {
+    channel: Channel,
+    masked: String,
+    phone: Option<Phone>,
+    email: Option<Email>,
+}
+
+impl Target {
+    fn recipient(&self) -> Option<Recipient> {
+        match (&self.phone, &self.email) {
+            (Some(phone), _) => Some(Recipient::Phone(phone.clone())),
+            (None, Some(email)) => Some(Recipient::Email(email.clone())),
+            (None, None) => None,
+        }
+    }
+
+    fn phone(phone: &Phone, real: bool) -> Self {
+        Self {
+            channel: Channel::Sms,
+            masked: phone.masked(),
+            phone: real.then(|| phone.clone()),
+            email: None,
+        }
+    }
+
+    fn email(email: &Email, real: bool) -> Self {
+        Self {
+            channel: Channel::Email,
+            masked: email.masked(),
+            phone: None,
+            email: real.then(|| email.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RecoveryState {
+    route: RecoveryRoute,
+    stage: Stage,
+    document_proven: bool,
+    answer_proven: bool,
+    lang: Lang,
+    client: Option<String>,
+}
+
+/// The parsed start of a recovery.
+#[derive(Debug, Clone)]
+pub(crate) enum Parsed {
+    Phone(Phone),
+    Email(Email),
+    Document(DocumentId),
+}
+
+impl Parsed {
+    pub(crate) fn key(&self) -> LookupKey {
+        match self {
+            Self::Phone(phone) => LookupKey::Phone(phone.clone()),
+            Self::Email(email) => LookupKey::Email(email.clone()),
+            Self::Document(document) => LookupKey::from(document.clone()),
+        }
+    }
+
+    /// The rate-limit counter of starts for this identifier, keyed by a digest so the
+    /// store keeps no list of probed numbers.
+    pub(crate) fn counter(&self, config: &PortalConfig) -> CounterKey {
+        let key = self.key();
+        let digest = config
+            .code_key
+            .digest(b"recovery-start", key.value().as_bytes());
+        CounterKey::new("recovery:subject", &digest.to_base64url())
+    }
+}
+
+/// Reads the start field.
+pub(crate) fn parse(start: &RecoveryStart) -> Result<Parsed, Error> {
+    use crate::error::Field;
+    match start {
+        RecoveryStart::Contact(text) => {
+            let text = text.trim();
+            if text.contains('@') {
+                text.parse::<Email>()
+                    .map(Parsed::Email)
+                    .map_err(|e| Error::InvalidField {
+                        field: Field::Login,
+                        reason: e.to_string(),
+                    })
+            } else {
+                text.parse::<Phone>()
+                    .map(Parsed::Phone)
+                    .map_err(|e| Error::InvalidField {
+                        field: Field::Login,
+                        reason: e.to_string(),
+                    })
+            }
+        }
+        RecoveryStart::Document(text) => {
+            text.parse::<DocumentId>()
+                .map(Parsed::Document)
+                .map_err(|e| Error::InvalidField {
+                    field: Field::Document,
+                    reason: e.to_string(),
+                })
+        }
+    }
+}
+
+/// Starts a recovery. `account` is the account the identifier finds, if any.
+pub(crate) fn start(
+    config: &PortalConfig,
+    parsed: &Parsed,
+    account: Option<&Account>,
+    client: Option<String>,
+    now: OffsetDateTime,
+    rng: &mut impl rand::CryptoRng,
+) -> Step<RecoveryStep> {
+    let id = FlowId::random(rng);
+    let mut changes = Changeset::default();
+    let mut messages = Vec::new();
+    let contact = match parsed {
+        Parsed::Phone(phone) => Some(Target::phone(phone, account.is_some())),
+        Parsed::Email(email) => Some(Target::email(email, account.is_some())),
+        Parsed::Document(_) => None,
+    };
+    let (route, first_stage, reply) = if let Some(target) = contact {
+        let (code, message) = send_proof(config, id, &target, config.lang, now, rng);
+        messages.extend(message);
+        let reply = RecoveryStep::ProofSent {
+            flow: id,
+            channel: target.channel,
+            sent_to: target.masked.clone(),
+        };
+        (RecoveryRoute::Contact, Stage::Proof { code, target }, reply)
+    } else {
+        let channels = match account {
+            Some(account) => real_channels(account),
+            None => decoy_channels(config, parsed),
+        };
+        if channels.is_empty() {
+            return Step::new(changes, RecoveryStep::VisitServiceCentre);
+        }
+        let reply = RecoveryStep::ChooseChannel {
+            flow: id,
+            channels: choices(&channels),
+        };
+        (
+            RecoveryRoute::Document,
+            Stage::ChooseChannel { channels },
+            reply,
+        )
+    };
+    if let Some(account) = account {
+        changes.audit(event(
+            now,
+            Some(account.id()),
+            client.clone(),
+            AuditKind::RecoveryStarted { route },
+        ));
+    }
+    let state = RecoveryState {
+        route,
+        stage: first_stage,
+        document_proven: route == RecoveryRoute::Document,
+        answer_proven: false,
+        lang: config.lang,
+        client,
+    };
+    changes.insert_flow(Flow {
+        id,
+        version: 0,
+        account: account.map(Account::id),
+        created_at: now,
+        expires_at: now + config.recovery_ttl,
+        state: FlowState::Recovery(state),
+    });
+    Step::new(changes, reply).with_messages(messages)
+}
+
+fn real_channels(account: &Account) -> Vec<Target> {
+    let phone = account
+        .confirmed_phone()
+        .map(|phone| Target::phone(phone, true));
+    let email = account
+        .confirmed_email()
+        .map(|email| Target::email(email, true));
+    phone.into_iter().chain(email).collect()
+}
+
+/// Plausible channels for a document no account holds, stable for the same document.
+fn decoy_channels(config: &PortalConfig, parsed: &Parsed) -> Vec<Target> {
+    const DOMAINS: [&str; 4] = ["mail.ru", "yandex.ru", "gmail.com", "bk.ru"];
+    const LETTERS: &[u8] = b"abdeiklmnoprstvz";
+    let digest = config
+        .code_key
+        .digest(b"recovery-decoy", parsed.key().value().as_bytes());
+    let bytes = digest.to_base64url().into_bytes();
+    let digit = |i: usize| char::from(b'0' + bytes.get(i).copied().unwrap_or(0) % 10);
+    let mut channels = vec![Target {
+        channel: Channel::Sms,
+        masked: format!("+7 *** ***-**-{}{}", digit(0), digit(1)),
+        phone: None,
+        email: None,
+    }];
+    let pick = usize::from(bytes.get(2).copied().unwrap_or(0));
+    if pick % 3 != 0 {
+        let letter = char::from(LETTERS[pick % LETTERS.len()]);
+        let domain = DOMAINS[usize::from(bytes.get(3).copied().unwrap_or(0)) % DOMAINS.len()];
+        channels.push(Target {
+            channel: Channel::Email,
+            masked: format!("{letter}***@{domain}"),
+            phone: None,
+            email: None,
+        });
+    }
+    channels
+}
+
+fn choices(channels: &[Target]) -> Vec<ChannelChoice> {
+    channels
+        .iter()
+        .enumerate()
+        .map(|(index, target)| ChannelChoice {
+            index,
+            channel: target.channel,
+            masked: target.masked.clone(),
+        })
+        .collect()
+}
+
+/// Issues the proof for `target`: an SMS code or an e-mail link. A decoy target gets a
+/// code nobody receives.
+fn send_proof(
+    config: &PortalConfig,
+    flow: FlowId,
+    target: &Target,
+    lang: Lang,
+    now: OffsetDateTime,
+    rng: &mut impl rand::CryptoRng,
+) -> (SentCode, Option<Message>) {
+    let policy = proof_policy(config, target.channel);
+    let (code, plain) = SentCode::issue(&config.code_key, policy, flow, STEP, now, rng);
+    let message = target
+        .recipient()
+        .map(|recipient| proof_message(config, flow, recipient, lang, plain));
+    (code, message)
+}
+
+fn proof_message(
+    config: &PortalConfig,
+    flow: FlowId,
+    recipient: Recipient,
+    lang: Lang,
+    plain: OneTimeCode,
+) -> Message {
+    match recipient {
+        Recipient::Email(_) => {
+            let link = format!(
+                "{}?flow={flow}&token={}",
+                config.recovery_link_base,
+                plain.expose_secret()
+            );
+            Message::with_link(MessageKind::RecoveryLink, recipient, lang, plain, &link)
+        }
+        recipient => Message::new(MessageKind::RecoveryCode, recipient, lang, Some(plain)),
+    }
+}
+
+fn proof_policy(config: &PortalConfig, channel: Channel) -> &CodePolicy {
+    match channel {
+        Channel::Email => &config.recovery_link,
+        _ => &config.sms_code,
+    }
+}
+
+fn state_of(flow: &mut Flow, now: OffsetDateTime) -> Result<&mut RecoveryState, Error> {
+    flow.ensure_live(now)?;
+    match &mut flow.state {
+        FlowState::Recovery(state) if matches!(state.stage, Stage::Over) => Err(Error::FlowOver),
+        FlowState::Recovery(state) => Ok(state),
+        _ => Err(Error::FlowNotFound),
+    }
+}
+
+/// Picks the delivery channel after a document start.
+pub(crate) fn choose_channel(
+    config: &PortalConfig,
+    mut flow: Flow,
+    index: usize,
+    now: OffsetDateTime,
+    rng: &mut impl rand::CryptoRng,
+) -> Result<Step<RecoveryStep>, Error> {
+    let id = flow.id;
+    let state = state_of(&mut flow, now)?;
+    let Stage::ChooseChannel { channels } = &state.stage else {
+        return Err(Error::WrongStep);
+    };
+    let target = channels
+        .get(index)
+        .cloned()
+        .ok_or(Error::NotPossible("no such channel"))?;
+    let (code, message) = send_proof(config, id, &target, state.lang, now, rng);
+    let reply = RecoveryStep::ProofSent {
+        flow: id,
+        channel: target.channel,
+        sent_to: target.masked.clone(),
+    };
+    state.stage = Stage::Proof { code, target };
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, reply).with_messages(message.into_iter().collect()))
+}
+
+/// Sends a fresh proof, after the cooldown; the tries left carry over.
+pub(crate) fn resend(
+    config: &PortalConfig,
+    mut flow: Flow,
+    now: OffsetDateTime,
+    rng: &mut impl rand::CryptoRng,
+) -> Result<Step<RecoveryStep>, Error> {
+    let id = flow.id;
+    let state = state_of(&mut flow, now)?;
+    let lang = state.lang;
+    let Stage::Proof { code, target } = &mut state.stage else {
+        return Err(Error::WrongStep);
+    };
+    let plain = code.resend(
+        config,
+        proof_policy(config, target.channel),
+        id,
+        STEP,
+        now,
+        rng,
+    )?;
+    let message = target
+        .recipient()
+        .map(|recipient| proof_message(config, id, recipient, lang, plain));
+    let reply = RecoveryStep::ProofSent {
+        flow: id,
+        channel: target.channel,
+        sent_to: target.masked.clone(),
+    };
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, reply).with_messages(message.into_iter().collect()))
+}
+
+/// Checks the SMS code or the link token. A wrong one spends a try; an exhausted code
+/// ends the flow.
+pub(crate) fn prove(
+    config: &PortalConfig,
+    mut flow: Flow,
+    account: Option<&Account>,
+    candidate: &OneTimeCode,
+    now: OffsetDateTime,
+) -> Result<Step<Result<RecoveryStep, Error>>, Error> {
+    let id = flow.id;
+    let state = state_of(&mut flow, now)?;
+    let Stage::Proof { code, .. } = &mut state.stage else {
+        return Err(Error::WrongStep);
+    };
+    let outcome = code.verify(&config.code_key, id, STEP, candidate, now);
+    let reply = match (outcome, account) {
+        (Ok(()), Some(account)) => Ok(advance(config, state, account, id)),
+        // Only a decoy flow can verify without an account, and it never has the code.
+        (Ok(()), None) => Err(Error::WrongCode { tries_left: 0 }),
+        (Err(error), _) => {
+            if code.is_spent() {
+                state.stage = Stage::Over;
+            }
+            Err(error)
+        }
+    };
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, reply))
+}
+
+/// The next stage after a proof, a document or an answer.
+fn advance(
+    config: &PortalConfig,
+    state: &mut RecoveryState,
+    account: &Account,
+    flow: FlowId,
+) -> RecoveryStep {
+    if !state.document_proven && config.recovery.requires_document(account.tier()) {
+        state.stage = Stage::Document {
+            tries_left: config.recovery.document_tries,
+        };
+        return RecoveryStep::DocumentRequired { flow };
+    }
+    if let (Some(question), false) = (account.security_question(), state.answer_proven) {
+        state.stage = Stage::Answer {
+            tries_left: config.recovery.answer_tries,
+        };
+        return RecoveryStep::SecurityQuestion {
+            flow,
+            question: question.question.clone(),
+        };
+    }
+    state.stage = Stage::Password;
+    RecoveryStep::NewPassword { flow }
+}
+
+/// Checks a document number against those on file.
+pub(crate) fn give_document(
+    config: &PortalConfig,
+    mut flow: Flow,
+    account: &Account,
+    document: &str,
+    now: OffsetDateTime,
+) -> Result<Step<Result<RecoveryStep, Error>>, Error> {
+    let id = flow.id;
+    let state = state_of(&mut flow, now)?;
+    let Stage::Document { tries_left } = &mut state.stage else {
+        return Err(Error::WrongStep);
+    };
+    let on_file = account.lookup_keys();
+    // Documents on file are not secrets the person proves knowledge of in the
+    // cryptographic sense (they appear on paper); a plain comparison is enough.
+    let matches = document
+        .parse::<DocumentId>()
+        .is_ok_and(|parsed| on_file.contains(&LookupKey::from(parsed)));
+    let reply = if matches {
+        state.document_proven = true;
+        Ok(advance(config, state, account, id))
+    } else {
+        *tries_left = tries_left.saturating_sub(1);
+        let left = *tries_left;
+        if left == 0 {
+            state.stage = Stage::Over;
+        }
+        Err(Error::WrongDocument { tries_left: left })
+    };
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, reply))
+}
+
+/// The stage the flow waits in for an answer, checked before the answer is hashed.
+pub(crate) fn expect_answer(flow: &mut Flow, now: OffsetDateTime) -> Result<(), Error> {
+    let state = state_of(flow, now)?;
+    match state.stage {
+        Stage::Answer { .. } => Ok(()),
+        _ => Err(Error::WrongStep),
+    }
+}
+
+/// Records the outcome of the security answer (checked by the portal's hasher).
+pub(crate) fn answer(
+    config: &PortalConfig,
+    mut flow: Flow,
+    account: &Account,
+    correct: bool,
+    now: OffsetDateTime,
+) -> Result<Step<Result<RecoveryStep, Error>>, Error> {
+    let id = flow.id;
+    let state = state_of(&mut flow, now)?;
+    let Stage::Answer { tries_left } = &mut state.stage else {
+        return Err(Error::WrongStep);
+    };
+    let reply = if correct {
+        state.answer_proven = true;
+        Ok(advance(config, state, account, id))
+    } else {
+        *tries_left = tries_left.saturating_sub(1);
+        let left = *tries_left;
+        if left == 0 {
+            state.stage = Stage::Over;
+        }
+        Err(Error::WrongAnswer { tries_left: left })
+    };
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, reply))
+}
+
+/// The flow waits for the new password.
+pub(crate) fn expect_password(flow: &mut Flow, now: OffsetDateTime) -> Result<(), Error> {
+    let state = state_of(flow, now)?;
+    match state.stage {
+        Stage::Password => Ok(()),
+        _ => Err(Error::WrongStep),
+    }
+}
+
+/// Sets the new password: the stamp is bumped (every session ends), the lockout is
+/// lifted, every confirmed contact is told.
+pub(crate) fn complete(
+    config: &PortalConfig,
+    mut flow: Flow,
+    mut account: Account,
+    hash: PasswordHash,
+    now: OffsetDateTime,
+) -> Result<Step<Recovered>, Error> {
+    let state = state_of(&mut flow, now)?;
+    if !matches!(state.stage, Stage::Password) {
+        return Err(Error::WrongStep);
+    }
+    let route = state.route;
+    let client = state.client.clone();
+    account.password_hash = hash;
+    account.must_change_password = false;
+    account.password_expires_at = None;
+    account.bump_stamp();
+
+    let mut messages = notify_all(&account, MessageKind::PasswordChanged, config);
+    let reset_two_factor = config.recovery.reset_two_factor_for_confirmed_by_document
+        && route == RecoveryRoute::Document
+        && account.tier() == Tier::Confirmed
+        && account.two_factor().is_some();
+    let mut changes = Changeset::default();
+    if reset_two_factor {
+        account.two_factor = None;
+        messages.extend(notify_all(
+            &account,
+            MessageKind::SecondFactorDisabled,
+            config,
+        ));
+        changes.audit(event(
+            now,
+            Some(account.id()),
+            client.clone(),
+            AuditKind::SecondFactorDisabled,
+        ));
+    }
+    let reply = Recovered {
+        second_factor_kept: account.two_factor().is_some(),
+    };
+    changes
+        .reset(super::login::FailureKeys::for_account(account.id(), None).subject)
+        .audit(event(
+            now,
+            Some(account.id()),
+            client,
+            AuditKind::RecoveryCompleted { route },
+        ))
+        .update_account(account)
+        .delete_flow(&flow);
+    Ok(Step::new(changes, reply).with_messages(messages))
+}
+
+/// Cancels a recovery; every later step is refused.
+pub(crate) fn cancel(mut flow: Flow, now: OffsetDateTime) -> Result<Step<()>, Error> {
+    let state = state_of(&mut flow, now)?;
+    state.stage = Stage::Over;
+    let mut changes = Changeset::default();
+    changes.update_flow(flow);
+    Ok(Step::new(changes, ()))
+}
