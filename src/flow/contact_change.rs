@@ -9,12 +9,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::code::SentCode;
-use super::{Flow, FlowId, FlowState, Step, event};
-use crate::account::{Account, Contact, CredentialStamp, LookupKey};
+use super::{Address, Flow, FlowId, FlowState, Step, event};
+use crate::account::{Account, Contact, CredentialStamp};
 use crate::audit::{AuditKind, OperatorRef};
 use crate::config::PortalConfig;
-use crate::error::{Error, Field};
-use crate::identity::{Email, Phone};
+use crate::error::Error;
 use crate::notify::{Channel, Message, MessageKind, Recipient};
 use crate::secret::OneTimeCode;
 use crate::store::Changeset;
@@ -30,60 +29,10 @@ pub struct ContactChangeStarted {
     pub sent_to: String,
 }
 
-/// A phone or e-mail to put on an account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum NewContact {
-    Phone(Phone),
-    Email(Email),
-}
-
-impl NewContact {
-    /// Reads a phone or an e-mail from one field.
-    pub(crate) fn parse(text: &str) -> Result<Self, Error> {
-        let text = text.trim();
-        if text.contains('@') {
-            text.parse()
-                .map(Self::Email)
-                .map_err(|e: crate::identity::EmailError| Error::InvalidField {
-                    field: Field::Email,
-                    reason: e.to_string(),
-                })
-        } else {
-            text.parse()
-                .map(Self::Phone)
-                .map_err(|e: crate::identity::PhoneError| Error::InvalidField {
-                    field: Field::Phone,
-                    reason: e.to_string(),
-                })
-        }
-    }
-
-    pub(crate) fn key(&self) -> LookupKey {
-        match self {
-            Self::Phone(phone) => LookupKey::Phone(phone.clone()),
-            Self::Email(email) => LookupKey::Email(email.clone()),
-        }
-    }
-
-    fn recipient(&self) -> Recipient {
-        match self {
-            Self::Phone(phone) => Recipient::Phone(phone.clone()),
-            Self::Email(email) => Recipient::Email(email.clone()),
-        }
-    }
-
-    fn masked(&self) -> String {
-        match self {
-            Self::Phone(phone) => phone.masked(),
-            Self::Email(email) => email.masked(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ContactChangeState {
     stamp: CredentialStamp,
-    new: NewContact,
+    new: Address,
     code: SentCode,
     operator: Option<OperatorRef>,
 }
@@ -92,14 +41,14 @@ pub(crate) struct ContactChangeState {
 pub(crate) fn start(
     config: &PortalConfig,
     account: &Account,
-    new: NewContact,
+    new: Address,
     operator: Option<OperatorRef>,
     now: OffsetDateTime,
     rng: &mut impl rand::CryptoRng,
 ) -> Result<Step<ContactChangeStarted>, Error> {
     let unchanged = match &new {
-        NewContact::Phone(phone) => account.confirmed_phone() == Some(phone),
-        NewContact::Email(email) => account.confirmed_email() == Some(email),
+        Address::Phone(phone) => account.confirmed_phone() == Some(phone),
+        Address::Email(email) => account.confirmed_email() == Some(email),
     };
     if unchanged {
         return Err(Error::NotPossible(
@@ -107,10 +56,7 @@ pub(crate) fn start(
         ));
     }
     let id = FlowId::random(rng);
-    let policy = match new {
-        NewContact::Phone(_) => &config.sms_code,
-        NewContact::Email(_) => &config.email_code,
-    };
+    let policy = new.code_policy(config);
     let (code, plain) = SentCode::issue(&config.code_key, policy, id, STEP, now, rng);
     let message = Message::new(
         MessageKind::ContactCode,
@@ -169,10 +115,7 @@ pub(crate) fn resend(
 ) -> Result<Step<ContactChangeStarted>, Error> {
     let id = flow.id;
     let state = state_of(&mut flow, account, now)?;
-    let policy = match state.new {
-        NewContact::Phone(_) => &config.sms_code,
-        NewContact::Email(_) => &config.email_code,
-    };
+    let policy = state.new.code_policy(config);
     let plain = state.code.resend(config, policy, id, STEP, now, rng)?;
     let message = Message::new(
         MessageKind::ContactCode,
@@ -210,14 +153,14 @@ pub(crate) fn confirm(
     told.extend(account.confirmed_phone().cloned().map(Recipient::Phone));
     told.extend(account.confirmed_email().cloned().map(Recipient::Email));
     let channel = match &state.new {
-        NewContact::Phone(phone) => {
+        Address::Phone(phone) => {
             account.phone = Some(Contact {
                 value: phone.clone(),
                 confirmed: true,
             });
             Channel::Sms
         }
-        NewContact::Email(email) => {
+        Address::Email(email) => {
             account.email = Some(Contact {
                 value: email.clone(),
                 confirmed: true,

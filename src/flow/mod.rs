@@ -17,11 +17,14 @@ pub(crate) mod settings;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::account::{Account, AccountId};
+use crate::account::{Account, AccountId, LookupKey};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::config::PortalConfig;
+use crate::error::{Error, Field};
+use crate::identity::{Email, Phone};
 use crate::ids::random_id;
 use crate::notify::{Message, MessageKind, Recipient};
+use crate::otp::CodePolicy;
 use crate::store::Changeset;
 
 random_id! {
@@ -78,9 +81,9 @@ impl Flow {
 
     /// Refuses a step on a flow past its expiry: a flow is live strictly before
     /// `expires_at`.
-    pub(crate) fn ensure_live(&self, now: OffsetDateTime) -> Result<(), crate::error::Error> {
+    pub(crate) fn ensure_live(&self, now: OffsetDateTime) -> Result<(), Error> {
         if now >= self.expires_at {
-            return Err(crate::error::Error::FlowExpired);
+            return Err(Error::FlowExpired);
         }
         Ok(())
     }
@@ -127,6 +130,64 @@ impl FlowKind {
             Self::SettingsCode => "settings_code",
             Self::Recovery => "recovery",
             Self::ContactChange => "contact_change",
+        }
+    }
+}
+
+/// A phone or e-mail: where a code can go, and what finds an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Address {
+    Phone(Phone),
+    Email(Email),
+}
+
+impl Address {
+    /// Reads a phone or an e-mail from one field.
+    pub(crate) fn parse(text: &str) -> Result<Self, Error> {
+        let text = text.trim();
+        if text.contains('@') {
+            text.parse()
+                .map(Self::Email)
+                .map_err(|e: crate::identity::EmailError| Error::InvalidField {
+                    field: Field::Email,
+                    reason: e.to_string(),
+                })
+        } else {
+            text.parse()
+                .map(Self::Phone)
+                .map_err(|e: crate::identity::PhoneError| Error::InvalidField {
+                    field: Field::Phone,
+                    reason: e.to_string(),
+                })
+        }
+    }
+
+    pub(crate) fn key(&self) -> LookupKey {
+        match self {
+            Self::Phone(phone) => LookupKey::Phone(phone.clone()),
+            Self::Email(email) => LookupKey::Email(email.clone()),
+        }
+    }
+
+    pub(crate) fn recipient(&self) -> Recipient {
+        match self {
+            Self::Phone(phone) => Recipient::Phone(phone.clone()),
+            Self::Email(email) => Recipient::Email(email.clone()),
+        }
+    }
+
+    pub(crate) fn masked(&self) -> String {
+        match self {
+            Self::Phone(phone) => phone.masked(),
+            Self::Email(email) => email.masked(),
+        }
+    }
+
+    /// The code policy of the channel that reaches this address.
+    pub(crate) fn code_policy<'c>(&self, config: &'c PortalConfig) -> &'c CodePolicy {
+        match self {
+            Self::Phone(_) => &config.sms_code,
+            Self::Email(_) => &config.email_code,
         }
     }
 }

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::code::SentCode;
-use super::{Flow, FlowId, FlowState, Step, event};
+use super::{Address, Flow, FlowId, FlowState, Step, event};
 use crate::account::{Account, AccountId, Contact, CredentialStamp, Documents, PersonName, Tier};
 use crate::audit::AuditKind;
 use crate::config::PortalConfig;
 use crate::error::{Error, Field};
 use crate::identity::{Email, Phone};
 use crate::lang::Lang;
-use crate::notify::{Message, MessageKind, Recipient};
+use crate::notify::{Message, MessageKind};
 use crate::password::{PasswordHash, PersonalData};
 use crate::secret::OneTimeCode;
 use crate::store::Changeset;
@@ -62,27 +62,18 @@ pub struct Registered {
 #[derive(Debug, Clone)]
 pub(crate) struct ValidRegistration {
     name: PersonName,
-    phone: Option<Phone>,
-    email: Option<Email>,
-    lang: Lang,
-}
-
-impl ValidRegistration {
     /// The contact the code goes to: the phone when there is one.
-    pub(crate) fn target(&self) -> Recipient {
-        match (&self.phone, &self.email) {
-            (Some(phone), _) => Recipient::Phone(phone.clone()),
-            (None, Some(email)) => Recipient::Email(email.clone()),
-            (None, None) => unreachable!("validation guarantees a contact"),
-        }
-    }
+    pub(crate) target: Address,
+    /// An e-mail given beside the phone; it stays unconfirmed.
+    extra_email: Option<Email>,
+    lang: Lang,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RegistrationState {
     name: PersonName,
-    phone: Option<Phone>,
-    email: Option<Email>,
+    target: Address,
+    extra_email: Option<Email>,
     lang: Lang,
     code: SentCode,
     /// The target contact belongs to another account: nothing is ever sent to it.
@@ -115,20 +106,24 @@ pub(crate) fn validate(
             field: Field::Email,
             reason: e.to_string(),
         })?;
-    if phone.is_none() && email.is_none() {
-        return Err(Error::InvalidField {
-            field: Field::Phone,
-            reason: "give a mobile phone or an e-mail".to_owned(),
-        });
-    }
+    let (target, extra_email) = match (phone, email) {
+        (Some(phone), email) => (Address::Phone(phone), email),
+        (None, Some(email)) => (Address::Email(email), None),
+        (None, None) => {
+            return Err(Error::InvalidField {
+                field: Field::Phone,
+                reason: "give a mobile phone or an e-mail".to_owned(),
+            });
+        }
+    };
     Ok(ValidRegistration {
         name: PersonName {
             surname,
             given_name,
             patronymic,
         },
-        phone,
-        email,
+        target,
+        extra_email,
         lang: request.lang.unwrap_or(config.lang),
     })
 }
@@ -174,8 +169,8 @@ pub(crate) fn start(
     rng: &mut impl rand::CryptoRng,
 ) -> Step<RegistrationStarted> {
     let id = FlowId::random(rng);
-    let target = request.target();
-    let policy = code_policy(config, &target);
+    let target = request.target.recipient();
+    let policy = request.target.code_policy(config);
     let (code, plain) = SentCode::issue(&config.code_key, policy, id, STEP, now, rng);
     let mut changes = Changeset::default();
     let message = match owner {
@@ -200,10 +195,11 @@ pub(crate) fn start(
             )
         }
     };
+    let sent_to = request.target.masked();
     let state = RegistrationState {
         name: request.name,
-        phone: request.phone,
-        email: request.email,
+        target: request.target,
+        extra_email: request.extra_email,
         lang: request.lang,
         code,
         taken: owner.is_some(),
@@ -217,10 +213,7 @@ pub(crate) fn start(
         expires_at: now + config.registration_ttl,
         state: FlowState::Registration(state),
     });
-    let reply = RegistrationStarted {
-        flow: id,
-        sent_to: masked(&target),
-    };
+    let reply = RegistrationStarted { flow: id, sent_to };
     Step::new(changes, reply).with_messages(vec![message])
 }
 
@@ -236,8 +229,7 @@ pub(crate) fn resend(
     if state.confirmed {
         return Err(Error::WrongStep);
     }
-    let target = target_of(state);
-    let policy = code_policy(config, &target);
+    let policy = state.target.code_policy(config);
     let plain = state.code.resend(config, policy, id, STEP, now, rng)?;
     // A taken contact already had its owner notified; it gets nothing more.
     let messages = if state.taken {
@@ -245,14 +237,14 @@ pub(crate) fn resend(
     } else {
         vec![Message::new(
             MessageKind::RegistrationCode,
-            target.clone(),
+            state.target.recipient(),
             state.lang,
             Some(plain),
         )]
     };
     let reply = RegistrationStarted {
         flow: id,
-        sent_to: masked(&target),
+        sent_to: state.target.masked(),
     };
     let mut changes = Changeset::default();
     changes.update_flow(flow);
@@ -286,11 +278,7 @@ pub(crate) fn personal_data(flow: &mut Flow, now: OffsetDateTime) -> Result<Pers
     if !state.confirmed {
         return Err(Error::WrongStep);
     }
-    Ok(personal_data_of(
-        &state.name,
-        state.phone.as_ref(),
-        state.email.as_ref(),
-    ))
+    Ok(personal_data_of(&state.name, state.phone(), state.email()))
 }
 
 /// The personal data of a person, for the password policy.
@@ -318,20 +306,19 @@ pub(crate) fn complete(
     if !state.confirmed {
         return Err(Error::WrongStep);
     }
-    let target_is_phone = state.phone.is_some();
     let account = Account {
         id: AccountId::random(rng),
         version: 0,
         name: state.name.clone(),
         birth_date: None,
         tier: Tier::Simplified,
-        phone: state.phone.clone().map(|value| Contact {
+        phone: state.phone().cloned().map(|value| Contact {
             value,
             confirmed: true,
         }),
-        email: state.email.clone().map(|value| Contact {
+        email: state.email().cloned().map(|value| Contact {
             value,
-            confirmed: !target_is_phone,
+            confirmed: matches!(state.target, Address::Email(_)),
         }),
         documents: Documents::default(),
         password_hash,
@@ -370,25 +357,18 @@ fn registration_state(
     }
 }
 
-fn target_of(state: &RegistrationState) -> Recipient {
-    match (&state.phone, &state.email) {
-        (Some(phone), _) => Recipient::Phone(phone.clone()),
-        (None, Some(email)) => Recipient::Email(email.clone()),
-        (None, None) => unreachable!("a registration always has a contact"),
+impl RegistrationState {
+    fn phone(&self) -> Option<&Phone> {
+        match &self.target {
+            Address::Phone(phone) => Some(phone),
+            Address::Email(_) => None,
+        }
     }
-}
 
-fn code_policy<'a>(config: &'a PortalConfig, target: &Recipient) -> &'a crate::otp::CodePolicy {
-    match target {
-        Recipient::Phone(_) => &config.sms_code,
-        _ => &config.email_code,
-    }
-}
-
-pub(crate) fn masked(recipient: &Recipient) -> String {
-    match recipient {
-        Recipient::Phone(phone) => phone.masked(),
-        Recipient::Email(email) => email.masked(),
-        Recipient::Postal(_) => "***".to_owned(),
+    fn email(&self) -> Option<&Email> {
+        match &self.target {
+            Address::Email(email) => Some(email),
+            Address::Phone(_) => self.extra_email.as_ref(),
+        }
     }
 }

@@ -4,9 +4,9 @@
 use super::{Portal, rng};
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::flow::FlowId;
-use crate::flow::contact_change::{self, ContactChangeStarted, NewContact};
+use crate::flow::contact_change::{self, ContactChangeStarted};
 use crate::flow::login::Authenticated;
+use crate::flow::{Address, FlowId};
 use crate::human::HumanCheck;
 use crate::notify::MessageSender;
 use crate::secret::OneTimeCode;
@@ -28,7 +28,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         new_contact: &str,
     ) -> Result<ContactChangeStarted, Error> {
         let now = self.now();
-        let new = NewContact::parse(new_contact)?;
+        let new = Address::parse(new_contact)?;
         let account = self.session_account(session).await?;
         let starts = CounterKey::new("contact-change:account", &account.id().to_string());
         if let Some(counter) = self.store.counter(&starts, now).await?
@@ -90,7 +90,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// Refuses a contact another account holds.
     pub(super) async fn ensure_free(
         &self,
-        new: &NewContact,
+        new: &Address,
         account: &crate::account::Account,
     ) -> Result<(), Error> {
         match self.store.account_by_key(&new.key()).await? {

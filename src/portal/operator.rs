@@ -5,9 +5,9 @@ use crate::account::LookupKey;
 use crate::audit::CheckedDocument;
 use crate::clock::Clock;
 use crate::error::{Error, Field};
-use crate::flow::FlowId;
-use crate::flow::contact_change::{self, ContactChangeStarted, NewContact};
+use crate::flow::contact_change::{self, ContactChangeStarted};
 use crate::flow::operator::{self, OperatorCase, TemporaryPassword};
+use crate::flow::{Address, FlowId};
 use crate::human::HumanCheck;
 use crate::identity::{DocumentId, LoginId};
 use crate::notify::MessageSender;
@@ -99,12 +99,14 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         let now = self.now();
         operator::check_case(operator, case)?;
         operator::authorize(operator, case.account(), |p| p.change_phone)?;
-        let new = new_phone.parse().map(NewContact::Phone).map_err(
-            |e: crate::identity::PhoneError| Error::InvalidField {
-                field: Field::Phone,
-                reason: e.to_string(),
-            },
-        )?;
+        let new =
+            new_phone
+                .parse()
+                .map(Address::Phone)
+                .map_err(|e: crate::identity::PhoneError| Error::InvalidField {
+                    field: Field::Phone,
+                    reason: e.to_string(),
+                })?;
         let account = self.load_account(case.account()).await?;
         self.ensure_free(&new, &account).await?;
 

@@ -1,13 +1,12 @@
 //! Registration through the portal.
 
 use super::{Portal, rng};
-use crate::account::LookupKey;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::flow::FlowId;
 use crate::flow::registration::{self, Registered, RegistrationRequest, RegistrationStarted};
 use crate::human::HumanCheck;
-use crate::notify::{MessageSender, Recipient};
+use crate::notify::MessageSender;
 use crate::secret::{OneTimeCode, Password};
 use crate::store::{CounterKey, Store};
 
@@ -30,8 +29,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ) -> Result<RegistrationStarted, Error> {
         let now = self.now();
         let valid = registration::validate(request, &self.config)?;
-        let target = valid.target();
-        let starts = CounterKey::new("registration:contact", &target.to_string());
+        let starts = CounterKey::new("registration:contact", &valid.target.key().value());
         if let Some(counter) = self.store.counter(&starts, now).await?
             && counter.count >= u32::from(self.config.max_sends)
         {
@@ -39,7 +37,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
                 retry_after: counter.expires_at - now,
             });
         }
-        let owner = self.store.account_by_key(&lookup_key(&target)).await?;
+        let owner = self.store.account_by_key(&valid.target.key()).await?;
 
         let mut step = registration::start(&self.config, valid, owner.as_ref(), now, &mut rng());
         step.changes.count(starts, now, time::Duration::hours(1));
@@ -108,13 +106,5 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         let step = registration::complete(loaded, hash, now, &mut rng())?;
 
         self.commit(step, None).await
-    }
-}
-
-pub(super) fn lookup_key(recipient: &Recipient) -> LookupKey {
-    match recipient {
-        Recipient::Phone(phone) => LookupKey::Phone(phone.clone()),
-        Recipient::Email(email) => LookupKey::Email(email.clone()),
-        Recipient::Postal(_) => unreachable!("registration targets a phone or an e-mail"),
     }
 }
