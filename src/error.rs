@@ -6,10 +6,13 @@
 
 use time::Duration;
 
+use crate::account::Tier;
 use crate::flow::FlowId;
 use crate::notify::SendError;
 use crate::password::{HashError, PolicyViolations};
+use crate::registry::RegistryError;
 use crate::store::StoreError;
+use crate::tiers::UpgradePath;
 
 /// A form field a person filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,6 +34,24 @@ pub enum Field {
     SecurityQuestion,
     /// A security answer.
     SecurityAnswer,
+    /// SNILS, as given for document verification.
+    Snils,
+    /// Passport series and number.
+    Passport,
+    /// The passport's issue date.
+    PassportIssueDate,
+    /// The issuing authority's code (`XXX-XXX`).
+    IssuingAuthority,
+    /// The birth date as on the passport.
+    BirthDate,
+    /// The birth place as on the passport.
+    BirthPlace,
+    /// INN.
+    Inn,
+    /// The postal address an activation code is sent to.
+    PostalAddress,
+    /// The name or reference of a host's proofing method.
+    ProofingMethod,
 }
 
 impl std::fmt::Display for Field {
@@ -44,6 +65,15 @@ impl std::fmt::Display for Field {
             Self::Login => "login",
             Self::SecurityQuestion => "security question",
             Self::SecurityAnswer => "security answer",
+            Self::Snils => "snils",
+            Self::Passport => "passport",
+            Self::PassportIssueDate => "passport issue date",
+            Self::IssuingAuthority => "issuing authority code",
+            Self::BirthDate => "birth date",
+            Self::BirthPlace => "birth place",
+            Self::Inn => "inn",
+            Self::PostalAddress => "postal address",
+            Self::ProofingMethod => "proofing method",
         })
     }
 }
@@ -150,6 +180,25 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// The account's tier is below what the service requires; `upgrade` lists the
+    /// steps that would raise it, in order.
+    #[error("tier {actual} is below the required {required}")]
+    InsufficientTier {
+        /// The tier the service requires.
+        required: Tier,
+        /// The account's tier.
+        actual: Tier,
+        /// How to get from `actual` to `required`.
+        upgrade: Vec<UpgradePath>,
+    },
+    /// The document registry failed to answer; nothing was written. Retrying later
+    /// is safe.
+    #[error("document registry failed")]
+    Registry(#[source] RegistryError),
+    /// The operator may not perform this action (a missing permission, or their own
+    /// account).
+    #[error("operator not allowed: {0}")]
+    OperatorNotAllowed(&'static str),
 }
 
 impl From<StoreError> for Error {

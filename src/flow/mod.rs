@@ -10,6 +10,7 @@ pub(crate) mod code;
 pub(crate) mod login;
 pub(crate) mod registration;
 pub(crate) mod settings;
+pub(crate) mod tiers;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -89,6 +90,8 @@ impl Flow {
             FlowState::SecondFactorLogin(_) => FlowKind::SecondFactorLogin,
             FlowState::TotpEnrolment(_) => FlowKind::TotpEnrolment,
             FlowState::SettingsCode(_) => FlowKind::SettingsCode,
+            FlowState::DocumentVerification(_) => FlowKind::DocumentVerification,
+            FlowState::ActivationCode(_) => FlowKind::ActivationCode,
         }
     }
 }
@@ -106,6 +109,10 @@ pub enum FlowKind {
     TotpEnrolment,
     /// An SMS code proving the second factor for a settings change.
     SettingsCode,
+    /// SNILS and passport details awaiting the registry, or rejected by it.
+    DocumentVerification,
+    /// A postal activation code awaiting entry.
+    ActivationCode,
 }
 
 impl FlowKind {
@@ -116,6 +123,8 @@ impl FlowKind {
             Self::SecondFactorLogin => "second_factor_login",
             Self::TotpEnrolment => "totp_enrolment",
             Self::SettingsCode => "settings_code",
+            Self::DocumentVerification => "document_verification",
+            Self::ActivationCode => "activation_code",
         }
     }
 }
@@ -128,6 +137,8 @@ pub(crate) enum FlowState {
     SecondFactorLogin(login::SecondFactorState),
     TotpEnrolment(settings::TotpEnrolmentState),
     SettingsCode(settings::SettingsCodeState),
+    DocumentVerification(tiers::VerificationState),
+    ActivationCode(tiers::ActivationState),
 }
 
 /// What one engine step decided.

@@ -88,6 +88,16 @@ pub enum MessageKind {
     SecondFactorDisabled,
     /// The account was locked after too many failed logins.
     LockedOut,
+    /// The registry verified the documents; the account is now standard.
+    DocumentsVerified,
+    /// The registry rejected the documents.
+    DocumentsRejected,
+    /// The registered letter with the postal activation code.
+    ActivationCode,
+    /// The identity was confirmed; the account is now confirmed.
+    IdentityConfirmed,
+    /// A changed document lowered the account to simplified until it is verified.
+    TierLowered,
 }
 
 /// A rendered message ready to deliver.

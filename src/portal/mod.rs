@@ -7,6 +7,7 @@
 mod login;
 mod registration;
 mod settings;
+mod tiers;
 
 use time::OffsetDateTime;
 
