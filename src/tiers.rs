@@ -484,6 +484,18 @@ mod tests {
     }
 
     #[test]
+    fn a_submission_survives_a_store_round_trip() {
+        let mut request = good();
+        request.inn = Some("500100732259".into());
+        let submission = request.validate(TODAY).unwrap();
+        let json = serde_json::to_string(&submission).unwrap();
+        let back: DocumentSubmission = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, submission);
+        let tampered = json.replace("770-001", "77-0001");
+        assert!(serde_json::from_str::<DocumentSubmission>(&tampered).is_err());
+    }
+
+    #[test]
     fn upgrade_paths_list_every_missing_step() {
         assert_eq!(
             upgrade_paths(Tier::Simplified, Tier::Confirmed),

@@ -502,3 +502,59 @@ pub(crate) fn enter_activation_code(
         Err(error) => Err(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::OperatorPermissions;
+    use crate::otp::CodeKey;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
+
+    fn counter(count: u32) -> Counter {
+        Counter {
+            count,
+            last_at: NOW,
+            expires_at: NOW + Duration::hours(20),
+        }
+    }
+
+    fn operator(permissions: OperatorPermissions, own: Option<AccountId>) -> Operator {
+        Operator {
+            id: "op".into(),
+            centre_id: "centre".into(),
+            own_account: own,
+            permissions,
+        }
+    }
+
+    #[test]
+    fn the_sixth_submission_of_a_day_waits_for_the_window_to_end() {
+        let config = PortalConfig::new(CodeKey::from_bytes([1; 32]));
+        assert!(check_submission_limit(&config, None, NOW).is_ok());
+        assert!(check_submission_limit(&config, Some(counter(4)), NOW).is_ok());
+        match check_submission_limit(&config, Some(counter(5)), NOW) {
+            Err(Error::Throttled { retry_after }) => assert_eq!(retry_after, Duration::hours(20)),
+            other => panic!("expected throttled, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_operator_needs_the_permission_and_another_persons_account() {
+        let mut rng = crate::random::os_rng();
+        let person = AccountId::random(&mut rng);
+        let own = AccountId::random(&mut rng);
+        let allowed = OperatorPermissions::all();
+
+        assert!(check_operator(&operator(allowed, Some(own)), person).is_ok());
+        assert!(matches!(
+            check_operator(&operator(allowed, Some(person)), person),
+            Err(Error::OperatorNotAllowed(_))
+        ));
+        assert!(matches!(
+            check_operator(&operator(OperatorPermissions::default(), None), person),
+            Err(Error::OperatorNotAllowed(_))
+        ));
+    }
+}
