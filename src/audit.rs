@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::account::{AccountId, SecondFactorKind};
+use crate::account::{AccountId, SecondFactorKind, Tier};
 
 /// One security-relevant fact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +133,28 @@ pub enum AuditKind {
     },
     /// A service-centre operator issued a temporary password.
     OperatorTemporaryPassword,
+    /// SNILS and passport details were submitted for verification.
+    DocumentsSubmitted,
+    /// The registry has not answered yet; the verification waits for a poll.
+    DocumentsPending,
+    /// The registry rejected the submitted documents.
+    DocumentsRejected {
+        /// The registry's reason.
+        reason: String,
+    },
+    /// The account's tier changed.
+    TierChanged {
+        /// The tier before.
+        from: Tier,
+        /// The tier after.
+        to: Tier,
+        /// Why.
+        reason: TierChangeReason,
+    },
+    /// A postal activation code was generated and handed to the postal sender.
+    ActivationCodeSent,
+    /// A wrong postal activation code was entered.
+    ActivationCodeRejected,
 }
 
 /// A document an operator checked in person.
@@ -144,4 +166,27 @@ pub enum CheckedDocument {
     Passport,
     /// The SNILS card or notice.
     Snils,
+}
+
+/// Why an account's tier changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TierChangeReason {
+    /// The registry verified SNILS and passport.
+    DocumentsVerified,
+    /// A document different from the verified one was submitted; the account waits
+    /// for re-verification.
+    DocumentsChanged,
+    /// An operator checked the passport in person (the event names the operator).
+    InPerson,
+    /// The postal activation code was entered.
+    PostalCode,
+    /// A proofing method of the host (a bank, a qualified e-signature).
+    Method {
+        /// The method's name.
+        name: String,
+        /// The host's reference for this proofing (a transaction or certificate id).
+        reference: String,
+    },
 }

@@ -53,6 +53,14 @@ pub struct PortalConfig {
     pub totp_issuer: String,
     /// The language of messages when the person chose none (default Russian).
     pub lang: Lang,
+    /// Postal activation codes (default 10 characters, 30 days, 3 tries).
+    pub activation_code: CodePolicy,
+    /// The most document submissions one account makes in 24 hours (default 5): each
+    /// is a registry request, and a rejected person corrects and resubmits.
+    pub document_submissions_per_day: u32,
+    /// How long a pending or rejected verification is kept for polling and for the
+    /// status query (default 30 days).
+    pub verification_ttl: Duration,
 }
 
 impl PortalConfig {
@@ -78,6 +86,9 @@ impl PortalConfig {
             temporary_password_ttl: Duration::hours(24),
             totp_issuer: "portal-auth".to_owned(),
             lang: Lang::Ru,
+            activation_code: CodePolicy::postal(),
+            document_submissions_per_day: 5,
+            verification_ttl: Duration::days(30),
         }
     }
 }

@@ -6,10 +6,13 @@
 
 use time::Duration;
 
+use crate::account::Tier;
 use crate::flow::FlowId;
 use crate::notify::SendError;
 use crate::password::{HashError, PolicyViolations};
+use crate::registry::RegistryError;
 use crate::store::StoreError;
+use crate::tiers::UpgradePath;
 
 /// A form field a person filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,6 +36,24 @@ pub enum Field {
     SecurityAnswer,
     /// A document number (SNILS, INN or passport).
     Document,
+    /// SNILS, as given for document verification.
+    Snils,
+    /// Passport series and number.
+    Passport,
+    /// The passport's issue date.
+    PassportIssueDate,
+    /// The issuing authority's code (`XXX-XXX`).
+    IssuingAuthority,
+    /// The birth date as on the passport.
+    BirthDate,
+    /// The birth place as on the passport.
+    BirthPlace,
+    /// INN.
+    Inn,
+    /// The postal address an activation code is sent to.
+    PostalAddress,
+    /// The name or reference of a host's proofing method.
+    ProofingMethod,
 }
 
 impl std::fmt::Display for Field {
@@ -47,6 +68,15 @@ impl std::fmt::Display for Field {
             Self::SecurityQuestion => "security question",
             Self::SecurityAnswer => "security answer",
             Self::Document => "document",
+            Self::Snils => "snils",
+            Self::Passport => "passport",
+            Self::PassportIssueDate => "passport issue date",
+            Self::IssuingAuthority => "issuing authority code",
+            Self::BirthDate => "birth date",
+            Self::BirthPlace => "birth place",
+            Self::Inn => "inn",
+            Self::PostalAddress => "postal address",
+            Self::ProofingMethod => "proofing method",
         })
     }
 }
@@ -104,6 +134,9 @@ pub enum Error {
         /// Attempts left before the code dies.
         tries_left: u8,
     },
+    /// The code has the wrong length or characters; no try was spent.
+    #[error("the code is not in the expected format")]
+    MalformedCode,
     /// The code expired; ask for a new one.
     #[error("the code expired")]
     CodeExpired,
@@ -169,6 +202,21 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// The account's tier is below what the service requires; `upgrade` lists the
+    /// steps that would raise it, in order.
+    #[error("tier {actual} is below the required {required}")]
+    InsufficientTier {
+        /// The tier the service requires.
+        required: Tier,
+        /// The account's tier.
+        actual: Tier,
+        /// How to get from `actual` to `required`.
+        upgrade: Vec<UpgradePath>,
+    },
+    /// The document registry failed to answer; nothing was written. Retrying later
+    /// is safe.
+    #[error("document registry failed")]
+    Registry(#[source] RegistryError),
 }
 
 impl From<StoreError> for Error {
@@ -187,6 +235,7 @@ impl From<crate::otp::CodeError> for Error {
         match error {
             CodeError::Wrong { tries_left } => Self::WrongCode { tries_left },
             CodeError::Expired => Self::CodeExpired,
+            CodeError::Malformed => Self::MalformedCode,
             _ => Self::CodeExhausted,
         }
     }

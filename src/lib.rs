@@ -108,14 +108,17 @@ pub mod otp;
 pub mod password;
 mod portal;
 pub(crate) mod random;
+pub mod registry;
 mod secret;
 pub mod store;
 pub mod throttle;
+pub mod tiers;
 
 pub use account::{
     Account, AccountId, Contact, CredentialStamp, Documents, LookupKey, PersonName,
     SecondFactorKind, SecondFactorMethod, SecurityQuestion, Tier, TwoFactor,
 };
+pub use audit::TierChangeReason;
 pub use audit::{AuditEvent, AuditKind};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::PortalConfig;
@@ -134,5 +137,10 @@ pub use lang::Lang;
 pub use notify::{Message, MessageSender};
 pub use operator::{Operator, OperatorPermissions};
 pub use portal::{Portal, RecoveryRequest};
+pub use registry::{DocumentRegistry, FakeRegistry, RegistryAnswer, RegistryError, RegistryTicket};
 pub use secret::{Answer, LinkToken, OneTimeCode, Password};
 pub use store::{MemoryStore, Store};
+pub use tiers::{
+    AuthorityCode, DocumentRequest, DocumentSubmission, PollReport, ProofingMethod, UpgradePath,
+    VerificationReply, VerificationStatus,
+};

@@ -13,6 +13,7 @@ pub mod operator;
 pub mod recovery;
 pub(crate) mod registration;
 pub(crate) mod settings;
+pub(crate) mod tiers;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -97,6 +98,8 @@ impl Flow {
             FlowState::SettingsCode(_) => FlowKind::SettingsCode,
             FlowState::Recovery(_) => FlowKind::Recovery,
             FlowState::ContactChange(_) => FlowKind::ContactChange,
+            FlowState::DocumentVerification(_) => FlowKind::DocumentVerification,
+            FlowState::ActivationCode(_) => FlowKind::ActivationCode,
         }
     }
 }
@@ -118,6 +121,10 @@ pub enum FlowKind {
     Recovery,
     /// Replacement or confirmation of a phone or e-mail (by the person or an operator).
     ContactChange,
+    /// SNILS and passport details awaiting the registry, or rejected by it.
+    DocumentVerification,
+    /// A postal activation code awaiting entry.
+    ActivationCode,
 }
 
 impl FlowKind {
@@ -130,6 +137,8 @@ impl FlowKind {
             Self::SettingsCode => "settings_code",
             Self::Recovery => "recovery",
             Self::ContactChange => "contact_change",
+            Self::DocumentVerification => "document_verification",
+            Self::ActivationCode => "activation_code",
         }
     }
 }
@@ -202,6 +211,8 @@ pub(crate) enum FlowState {
     SettingsCode(settings::SettingsCodeState),
     Recovery(recovery::RecoveryState),
     ContactChange(contact_change::ContactChangeState),
+    DocumentVerification(tiers::VerificationState),
+    ActivationCode(tiers::ActivationState),
 }
 
 /// What one engine step decided.

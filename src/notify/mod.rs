@@ -99,6 +99,16 @@ pub enum MessageKind {
     ContactChanged,
     /// A service-centre operator restored access (sent to every old contact).
     AccessRestoredByOperator,
+    /// The registry verified the documents; the account is now standard.
+    DocumentsVerified,
+    /// The registry rejected the documents.
+    DocumentsRejected,
+    /// The registered letter with the postal activation code.
+    ActivationCode,
+    /// The identity was confirmed; the account is now confirmed.
+    IdentityConfirmed,
+    /// A changed document lowered the account to simplified until it is verified.
+    TierLowered,
 }
 
 /// A rendered message ready to deliver.

@@ -148,5 +148,53 @@ pub fn text(kind: MessageKind, lang: Lang) -> (&'static str, &'static str) {
             "A service-centre employee restored access to your account on presented \
              documents. If it was not you, contact support.",
         ),
+        (K::DocumentsVerified, Lang::Ru) => (
+            "Документы проверены",
+            "СНИЛС и паспорт подтверждены. Ваша учётная запись стала стандартной.",
+        ),
+        (K::DocumentsVerified, _) => (
+            "Documents verified",
+            "Your SNILS and passport were verified. Your account is now standard.",
+        ),
+        (K::DocumentsRejected, Lang::Ru) => (
+            "Документы не прошли проверку",
+            "Данные СНИЛС или паспорта не прошли проверку. Проверьте их в разделе \
+             «Мои данные» и отправьте снова.",
+        ),
+        (K::DocumentsRejected, _) => (
+            "Documents not verified",
+            "Your SNILS or passport details did not pass verification. Check them in \
+             \"My data\" and submit them again.",
+        ),
+        (K::ActivationCode, Lang::Ru) => (
+            "Код подтверждения личности",
+            "Код подтверждения личности: {code}. Введите его в разделе «Мои данные» \
+             в течение 30 дней. Никому не сообщайте его.",
+        ),
+        (K::ActivationCode, _) => (
+            "Identity confirmation code",
+            "Your identity confirmation code: {code}. Enter it in \"My data\" within \
+             30 days. Do not share it with anyone.",
+        ),
+        (K::IdentityConfirmed, Lang::Ru) => (
+            "Личность подтверждена",
+            "Ваша личность подтверждена. Учётная запись стала подтверждённой. Если это \
+             были не вы, обратитесь в службу поддержки.",
+        ),
+        (K::IdentityConfirmed, _) => (
+            "Identity confirmed",
+            "Your identity was confirmed and your account is now confirmed. If it was \
+             not you, contact support.",
+        ),
+        (K::TierLowered, Lang::Ru) => (
+            "Уровень учётной записи понижен",
+            "Вы указали новые документы. До их проверки учётная запись упрощённая. \
+             Если это были не вы, смените пароль.",
+        ),
+        (K::TierLowered, _) => (
+            "Account level lowered",
+            "You gave new documents. Until they are verified your account is simplified. \
+             If it was not you, change your password.",
+        ),
     }
 }

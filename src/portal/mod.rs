@@ -10,6 +10,7 @@ mod operator;
 mod recovery;
 mod registration;
 mod settings;
+mod tiers;
 
 use time::OffsetDateTime;
 
@@ -116,13 +117,13 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
             reply,
         } = step;
         if !changes.is_empty() {
-            let (accounts, flows, events) = (
-                changes.accounts.len(),
-                changes.flows.len(),
-                changes.audit.len(),
+            log::debug!(
+                accounts = changes.accounts.len(),
+                flows = changes.flows.len(),
+                events = changes.audit.len(),
+                "committing a step"
             );
             self.store.apply(changes).await?;
-            log::debug!(accounts, flows, events, "step committed");
         }
         for message in &messages {
             if let Err(source) = self.sender.send(message).await {
