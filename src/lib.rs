@@ -69,6 +69,7 @@
 //! | the password rules and hashing | [`password`]: [`PasswordPolicy`](password::PasswordPolicy), [`PasswordHasher`](password::PasswordHasher) |
 //! | one-time codes, TOTP, backup codes | [`otp`] |
 //! | every flow's rules | [`flow`], and [`flow::recovery`] for recovery's paths and what an outsider learns |
+//! | the tier ladder and how each step is climbed | [`tiers`], with [`registry`] for document verification |
 //! | thresholds for captcha, delay and lockout | [`throttle`] |
 //! | persistence and its contract | [`store`] |
 //! | messages and their templates | [`notify`] |
