@@ -75,14 +75,13 @@ pub(crate) fn start(
         operator,
     };
     let mut changes = Changeset::default();
-    changes.insert_flow(Flow {
+    changes.insert_flow(Flow::start(
         id,
-        version: 0,
-        account: Some(account.id()),
-        created_at: now,
-        expires_at: now + config.contact_change_ttl,
-        state: FlowState::ContactChange(state),
-    });
+        Some(account.id()),
+        now,
+        config.contact_change_ttl,
+        FlowState::ContactChange(state),
+    ));
     Ok(Step::new(changes, reply).with_messages(vec![message]))
 }
 

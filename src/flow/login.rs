@@ -244,14 +244,13 @@ pub(crate) fn after_password(
         client,
         sms,
     };
-    changes.insert_flow(Flow {
+    changes.insert_flow(Flow::start(
         id,
-        version: 0,
-        account: Some(account.id),
-        created_at: now,
-        expires_at: now + config.second_factor_ttl,
-        state: FlowState::SecondFactorLogin(state),
-    });
+        Some(account.id),
+        now,
+        config.second_factor_ttl,
+        FlowState::SecondFactorLogin(state),
+    ));
     if rehashed {
         changes.update_account(account);
     }

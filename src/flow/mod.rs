@@ -50,6 +50,24 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// A new flow, live from `now` for `ttl`.
+    pub(crate) fn start(
+        id: FlowId,
+        account: Option<AccountId>,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+        state: FlowState,
+    ) -> Self {
+        Self {
+            id,
+            version: 0,
+            account,
+            created_at: now,
+            expires_at: now + ttl,
+            state,
+        }
+    }
+
     /// The flow's identifier.
     pub fn id(&self) -> FlowId {
         self.id

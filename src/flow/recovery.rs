@@ -333,14 +333,13 @@ pub(crate) fn start(
         lang: config.lang,
         client,
     };
-    changes.insert_flow(Flow {
+    changes.insert_flow(Flow::start(
         id,
-        version: 0,
-        account: account.map(Account::id),
-        created_at: now,
-        expires_at: now + config.recovery_ttl,
-        state: FlowState::Recovery(state),
-    });
+        account.map(Account::id),
+        now,
+        config.recovery_ttl,
+        FlowState::Recovery(state),
+    ));
     Step::new(changes, reply).with_messages(messages)
 }
 

@@ -205,14 +205,13 @@ pub(crate) fn start(
         taken: owner.is_some(),
         confirmed: false,
     };
-    changes.insert_flow(Flow {
+    changes.insert_flow(Flow::start(
         id,
-        version: 0,
-        account: None,
-        created_at: now,
-        expires_at: now + config.registration_ttl,
-        state: FlowState::Registration(state),
-    });
+        None,
+        now,
+        config.registration_ttl,
+        FlowState::Registration(state),
+    ));
     let reply = RegistrationStarted { flow: id, sent_to };
     Step::new(changes, reply).with_messages(vec![message])
 }

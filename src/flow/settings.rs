@@ -195,17 +195,16 @@ pub(crate) fn send_settings_code(
         Some(plain),
     );
     let mut changes = Changeset::default();
-    changes.insert_flow(Flow {
+    changes.insert_flow(Flow::start(
         id,
-        version: 0,
-        account: Some(account.id()),
-        created_at: now,
-        expires_at: now + config.sms_code.ttl(),
-        state: FlowState::SettingsCode(SettingsCodeState {
+        Some(account.id()),
+        now,
+        config.sms_code.ttl(),
+        FlowState::SettingsCode(SettingsCodeState {
             stamp: account.credential_stamp(),
             code,
         }),
-    });
+    ));
     Ok(Step::new(changes, id).with_messages(vec![message]))
 }
 
@@ -355,17 +354,16 @@ pub(crate) fn begin_totp_enrolment(
         .otpauth_uri(&config.totp_issuer, &label)
         .map_err(|_| Error::NotPossible("the TOTP issuer name must not contain ':'"))?;
     let id = FlowId::random(rng);
-    changes.insert_flow(Flow {
+    changes.insert_flow(Flow::start(
         id,
-        version: 0,
-        account: Some(account.id()),
-        created_at: now,
-        expires_at: now + config.enrolment_ttl,
-        state: FlowState::TotpEnrolment(TotpEnrolmentState {
+        Some(account.id()),
+        now,
+        config.enrolment_ttl,
+        FlowState::TotpEnrolment(TotpEnrolmentState {
             stamp: account.credential_stamp(),
             secret,
         }),
-    });
+    ));
     Ok(Step::new(
         changes,
         TotpEnrolment {

@@ -283,17 +283,18 @@ pub(crate) fn submit(
         },
     };
     if let Some(outcome) = outcome {
-        changes.insert_flow(Flow {
-            id: FlowId::random(rng),
-            version: 0,
-            account: Some(account.id()),
-            created_at: now,
-            expires_at: now + config.verification_ttl,
-            state: FlowState::DocumentVerification(VerificationState {
-                submission,
-                outcome,
-            }),
+        let state = FlowState::DocumentVerification(VerificationState {
+            submission,
+            outcome,
         });
+        let id = FlowId::random(rng);
+        changes.insert_flow(Flow::start(
+            id,
+            Some(account.id()),
+            now,
+            config.verification_ttl,
+            state,
+        ));
     }
     let reply = VerificationReply {
         status,
@@ -425,14 +426,13 @@ pub(crate) fn request_activation_code(
         Some(plain),
     );
     changes
-        .insert_flow(Flow {
+        .insert_flow(Flow::start(
             id,
-            version: 0,
-            account: Some(account.id()),
-            created_at: now,
-            expires_at: now + policy.ttl(),
-            state: FlowState::ActivationCode(ActivationState { code }),
-        })
+            Some(account.id()),
+            now,
+            policy.ttl(),
+            FlowState::ActivationCode(ActivationState { code }),
+        ))
         .audit(event(
             now,
             Some(account.id()),
