@@ -3,9 +3,37 @@
 //! A flow step reads what it needs, decides, and commits everything it changed in
 //! one [`Changeset`] through [`Store::apply`]. That single atomic write is what makes a
 //! step safe under races: two requests completing the same step read the same
-//! versions, and the second commit fails with [`StoreError::Conflict`].
+//! versions, and the second commit fails with [`StoreError::Conflict`] (which the
+//! [`Portal`](crate::Portal) reports as [`Error::Conflict`](crate::Error::Conflict):
+//! nothing was written, and the call can be retried).
+//!
+//! # Choosing a store
+//!
+//! | store | feature | for |
+//! |---|---|---|
+//! | [`MemoryStore`] | always | tests, examples, a process that may lose its data |
+//! | `SqliteStore` | `sqlite` (default) | one host: one database file, or `:memory:` |
+//! | `PostgresStore` | `postgres` | several app instances sharing one database |
+//! | your own | — | implement [`Store`] and run `testkit::run_all` (feature `testkit`) |
+//!
+//! The SQL stores keep each account and flow whole as JSON beside the columns they
+//! are queried by, confirmed contacts and documents in a `lookup_keys` table whose
+//! primary key is the uniqueness contract, counters as single-statement upserts,
+//! and audit events in commit order. Their schema ships as versioned migrations
+//! (`migrations/` in the crate) applied by an explicit `migrate()` call at start-up,
+//! which is safe from several processes at once. Expired flows and ended counters
+//! stay until [`Store::purge_expired`], which the host schedules (every few minutes
+//! is plenty; an expired flow already refuses every step).
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 use std::future::Future;
 
@@ -17,6 +45,10 @@ use crate::audit::AuditEvent;
 use crate::flow::{Flow, FlowId, FlowKind};
 
 pub use memory::{MemoryStats, MemoryStore};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 /// The unit of work of one flow step: everything it writes, committed atomically.
 #[derive(Debug, Default)]
