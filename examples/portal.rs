@@ -1,18 +1,21 @@
 //! The portal demo: registration, login and two-factor login, step by step, with
 //! every message printed as the person would receive it.
 //!
-//! Run with `cargo run --example portal`. It registers a person by phone, logs in by
-//! three spellings of the number, shows the password policy refusing a weak password
-//! with every reason, turns on two-factor login by SMS and logs in with the code.
+//! Run with `cargo run --example portal`. It keeps its accounts in an embedded `SQLite`
+//! file (the `sqlite` feature, on by default) in the temp directory, registers a person
+//! by phone, logs in by three spellings of the number, shows the password policy
+//! refusing a weak password with every reason, turns on two-factor login by SMS, logs
+//! in with the code, and reopens the database to show that everything was kept.
 
 #![expect(clippy::print_stdout, reason = "an example talks to its reader")]
 
 use portal_auth::notify::{Recipient, RecordingSender};
 use portal_auth::otp::CodeKey;
 use portal_auth::password::PersonalData;
+use portal_auth::store::SqliteStore;
 use portal_auth::{
-    AlwaysPass, Error, Lang, LoginId, LoginOutcome, LoginRequest, MemoryStore, Password, Portal,
-    PortalConfig, RegistrationRequest, SystemClock,
+    AlwaysPass, Error, Lang, LoginId, LoginOutcome, LoginRequest, Password, Portal, PortalConfig,
+    RegistrationRequest, Store, SystemClock,
 };
 
 #[tokio::main]
@@ -24,10 +27,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = PortalConfig::new(CodeKey::generate(&mut rand_core::UnwrapErr(
         rand::rngs::SysRng,
     )));
+    let path = std::env::temp_dir().join(format!("portal-demo-{}.db", std::process::id()));
+    let store = SqliteStore::open(&path).await?;
+    store.migrate().await?;
+    println!("== Accounts live in {}", path.display());
+
     let phone_inbox = RecordingSender::new();
     let portal = Portal::new(
         config,
-        MemoryStore::new(),
+        store.clone(),
         phone_inbox.clone(),
         AlwaysPass,
         SystemClock,
@@ -143,6 +151,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== The audit trail");
     for event in portal.audit_events(registered.account).await? {
         println!("  {} {:?}", event.at, event.kind);
+    }
+
+    println!("\n== The database, closed and opened again");
+    store.close().await;
+    let reopened = SqliteStore::open(&path).await?;
+    let kept = reopened.account(registered.account).await?.ok_or("lost")?;
+    println!(
+        "  account {} is still there, tier {}, {} audit events",
+        kept.id(),
+        kept.tier(),
+        reopened.audit_events(kept.id()).await?.len()
+    );
+    reopened.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     Ok(())
 }

@@ -71,7 +71,7 @@
 //! | every flow's rules | [`flow`], and [`flow::recovery`] for recovery's paths and what an outsider learns |
 //! | the tier ladder and how each step is climbed | [`tiers`], with [`registry`] for document verification |
 //! | thresholds for captcha, delay and lockout | [`throttle`] |
-//! | persistence and its contract | [`store`] |
+//! | persistence, its contract and the stores shipped | [`store`] |
 //! | messages and their templates | [`notify`] |
 //! | what is recorded | [`audit`] |
 //!
@@ -88,6 +88,12 @@
 //! # Feature flags
 //!
 //! - `tracing` (default): structured logs through `tracing`.
+//! - `sqlite` (default): [`store::SqliteStore`], the embedded store: one database
+//!   file per host, WAL journaling, one durable commit per step.
+//! - `postgres`: [`store::PostgresStore`], for several app instances sharing one
+//!   `PostgreSQL` database.
+//! - `testkit`: [`store::testkit`], the conformance suite every store passes; run it
+//!   on a store of your own.
 #![forbid(unsafe_code)]
 // Library code never unwraps: a panic on input is a bug. Tests may.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
@@ -145,3 +151,8 @@ pub use tiers::{
     AuthorityCode, DocumentRequest, DocumentSubmission, PollReport, ProofingMethod, UpgradePath,
     VerificationReply, VerificationStatus,
 };
+
+/// The README's examples, compiled as doctests so that they cannot go stale.
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
