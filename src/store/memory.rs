@@ -31,6 +31,8 @@ pub struct MemoryStats {
     pub counters: usize,
     /// Audit events.
     pub audit_events: usize,
+    /// Changesets committed, empty ones included; refused ones do not count.
+    pub commits: u64,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +42,7 @@ struct Inner {
     flows: HashMap<FlowId, Flow>,
     counters: HashMap<CounterKey, Counter>,
     audit: Vec<AuditEvent>,
+    commits: u64,
 }
 
 impl MemoryStore {
@@ -57,6 +60,7 @@ impl MemoryStore {
             flows: inner.flows.len(),
             counters: inner.counters.len(),
             audit_events: inner.audit.len(),
+            commits: inner.commits,
         }
     }
 
@@ -265,6 +269,7 @@ impl Store for MemoryStore {
             }
         }
         inner.audit.extend(changes.audit);
+        inner.commits += 1;
         Ok(())
     }
 

@@ -1,5 +1,11 @@
 //! What the SQL stores share: JSON columns, integer conversions, error mapping and the
 //! migration list type. Nothing here touches a particular database.
+//!
+//! `sqlite.rs` and `postgres.rs` walk a changeset the same way but stay two modules:
+//! their SQL differs (placeholders, `BEGIN IMMEDIATE`, `jsonb` and `timestamptz`
+//! against integer microseconds), and sqlx's generic `Database` API has no common
+//! `rows_affected`, which every version check needs. The conformance suite
+//! (`store::testkit`) is what holds the two to one behaviour.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
