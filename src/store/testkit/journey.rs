@@ -147,7 +147,11 @@ pub async fn portal_flows_run_on_the_store<S: Store + 'static>(store: Arc<S>) {
             .await,
         "submit documents",
     );
-    assert_eq!(reply.status, VerificationStatus::Pending, "the registry waits");
+    assert_eq!(
+        reply.status,
+        VerificationStatus::Pending,
+        "the registry waits"
+    );
     journey.clock.advance(Duration::minutes(2));
     let report = ok(portal.poll_verifications(&registry).await, "poll");
     assert_eq!(report.verified, 1, "the pending verification is answered");
@@ -155,7 +159,11 @@ pub async fn portal_flows_run_on_the_store<S: Store + 'static>(store: Arc<S>) {
     let LoginOutcome::Authenticated(session) = journey.login(FIRST_PASSWORD).await else {
         panic!("a standard account logs in with its password");
     };
-    assert_eq!(session.tier, Tier::Standard, "the verified account is standard");
+    assert_eq!(
+        session.tier,
+        Tier::Standard,
+        "the verified account is standard"
+    );
     ok(
         portal
             .request_activation_code(&session, POSTAL_ADDRESS)
@@ -171,11 +179,16 @@ pub async fn portal_flows_run_on_the_store<S: Store + 'static>(store: Arc<S>) {
 
     let password = Password::new(FIRST_PASSWORD);
     ok(
-        portal.enable_sms_two_factor(&session, &password, None).await,
+        portal
+            .enable_sms_two_factor(&session, &password, None)
+            .await,
         "enable two-factor login",
     );
     let session = journey.login_with_sms(FIRST_PASSWORD).await;
-    assert_eq!(session.account, account, "two-factor login finds the account");
+    assert_eq!(
+        session.account, account,
+        "two-factor login finds the account"
+    );
 
     recover_by_document_racing(&journey).await;
 
@@ -221,8 +234,7 @@ async fn recover_by_document_racing<S: Store + 'static>(journey: &Journey<S>) {
     let barrier = Arc::new(tokio::sync::Barrier::new(16));
     let racers: Vec<_> = (0..16)
         .map(|_| {
-            let (portal, barrier, code) =
-                (Arc::clone(portal), Arc::clone(&barrier), code.clone());
+            let (portal, barrier, code) = (Arc::clone(portal), Arc::clone(&barrier), code.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
                 portal.submit_recovery_code(flow, &code).await
@@ -246,5 +258,8 @@ async fn recover_by_document_racing<S: Store + 'static>(journey: &Journey<S>) {
         portal.complete_recovery(flow, &password, &password).await,
         "complete recovery",
     );
-    assert!(recovered.second_factor_kept, "recovery keeps two-factor login");
+    assert!(
+        recovered.second_factor_kept,
+        "recovery keeps two-factor login"
+    );
 }
