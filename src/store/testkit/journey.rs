@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::Duration;
 
 use super::{base_time, ok};
-use crate::account::Tier;
+use crate::account::{AccountId, Tier};
 use crate::clock::ManualClock;
 use crate::config::PortalConfig;
 use crate::error::Error;
@@ -95,6 +95,43 @@ pub async fn portal_flows_run_on_the_store<S: Store + 'static>(store: Arc<S>) {
     let journey = Journey::new(store);
     let portal = &journey.portal;
 
+    let account = register_and_confirm_email(&journey).await;
+    let session = climb_to_confirmed(&journey).await;
+    let password = Password::new(FIRST_PASSWORD);
+    ok(
+        portal
+            .enable_sms_two_factor(&session, &password, None)
+            .await,
+        "enable two-factor login",
+    );
+    let session = journey.login_with_sms(FIRST_PASSWORD).await;
+    assert_eq!(
+        session.account, account,
+        "two-factor login finds the account"
+    );
+    recover_by_document_racing(&journey).await;
+
+    let session = journey.login_with_sms(NEW_PASSWORD).await;
+    assert_eq!(session.tier, Tier::Confirmed, "recovery keeps the tier");
+    let events = ok(portal.audit_events(account).await, "audit trail");
+    let recorded = |what: fn(&AuditKind) -> bool| events.iter().any(|e| what(&e.kind));
+    assert!(
+        recorded(|k| matches!(k, AuditKind::Registered))
+            && recorded(|k| matches!(k, AuditKind::ContactChanged { .. }))
+            && recorded(|k| matches!(k, AuditKind::TierChanged { .. }))
+            && recorded(|k| matches!(k, AuditKind::SecondFactorEnabled { .. }))
+            && recorded(|k| matches!(k, AuditKind::RecoveryCompleted { .. })),
+        "the audit trail records every step: {events:?}"
+    );
+    assert!(
+        events.windows(2).all(|pair| pair[0].at <= pair[1].at),
+        "the audit trail comes back in order"
+    );
+}
+
+/// Registers by phone, logs in, and confirms an e-mail through a contact change.
+async fn register_and_confirm_email<S: Store + 'static>(journey: &Journey<S>) -> AccountId {
+    let portal = &journey.portal;
     let form = RegistrationRequest {
         surname: "Смирнова".into(),
         given_name: "Ольга".into(),
@@ -114,7 +151,6 @@ pub async fn portal_flows_run_on_the_store<S: Store + 'static>(store: Arc<S>) {
             .await,
         "complete registration",
     );
-    let account = registered.account;
 
     let LoginOutcome::Authenticated(session) = journey.login(FIRST_PASSWORD).await else {
         panic!("a registered account logs in with its password");
@@ -124,13 +160,22 @@ pub async fn portal_flows_run_on_the_store<S: Store + 'static>(store: Arc<S>) {
         "start contact change",
     );
     let code = journey.last_code(&Recipient::Email(super::parse(EMAIL)));
-    let session = ok(
+    ok(
         portal
             .confirm_contact_change(&session, change.flow, &code)
             .await,
         "confirm contact change",
     );
+    registered.account
+}
 
+/// Submits documents the registry answers two minutes later, then confirms the
+/// identity with a postal activation code; returns the confirmed session.
+async fn climb_to_confirmed<S: Store + 'static>(journey: &Journey<S>) -> Authenticated {
+    let portal = &journey.portal;
+    let LoginOutcome::Authenticated(session) = journey.login(FIRST_PASSWORD).await else {
+        panic!("a simplified account logs in with its password");
+    };
     let registry = FakeRegistry::new(journey.clock.clone()).pending_for(Duration::minutes(2));
     let documents = DocumentRequest {
         snils: SNILS.into(),
@@ -176,38 +221,7 @@ pub async fn portal_flows_run_on_the_store<S: Store + 'static>(store: Arc<S>) {
         "enter activation code",
     );
     assert_eq!(session.tier, Tier::Confirmed, "the postal code confirms");
-
-    let password = Password::new(FIRST_PASSWORD);
-    ok(
-        portal
-            .enable_sms_two_factor(&session, &password, None)
-            .await,
-        "enable two-factor login",
-    );
-    let session = journey.login_with_sms(FIRST_PASSWORD).await;
-    assert_eq!(
-        session.account, account,
-        "two-factor login finds the account"
-    );
-
-    recover_by_document_racing(&journey).await;
-
-    let session = journey.login_with_sms(NEW_PASSWORD).await;
-    assert_eq!(session.tier, Tier::Confirmed, "recovery keeps the tier");
-    let events = ok(portal.audit_events(account).await, "audit trail");
-    let recorded = |what: fn(&AuditKind) -> bool| events.iter().any(|e| what(&e.kind));
-    assert!(
-        recorded(|k| matches!(k, AuditKind::Registered))
-            && recorded(|k| matches!(k, AuditKind::ContactChanged { .. }))
-            && recorded(|k| matches!(k, AuditKind::TierChanged { .. }))
-            && recorded(|k| matches!(k, AuditKind::SecondFactorEnabled { .. }))
-            && recorded(|k| matches!(k, AuditKind::RecoveryCompleted { .. })),
-        "the audit trail records every step: {events:?}"
-    );
-    assert!(
-        events.windows(2).all(|pair| pair[0].at <= pair[1].at),
-        "the audit trail comes back in order"
-    );
+    session
 }
 
 /// Starts a recovery with the SNILS, picks the SMS channel, lets sixteen tasks submit
