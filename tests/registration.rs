@@ -440,3 +440,243 @@ fn wrong_code(code: &OneTimeCode) -> OneTimeCode {
         "000000"
     })
 }
+
+async fn flow_version(world: &World, flow: portal_auth::FlowId) -> u64 {
+    world.store.flow(flow).await.unwrap().unwrap().version()
+}
+
+/// Asserts that the store holds as many records as `before` and the flow is still at
+/// `version`: the step wrote nothing.
+async fn unchanged(
+    world: &World,
+    flow: portal_auth::FlowId,
+    before: portal_auth::store::MemoryStats,
+    version: u64,
+) {
+    assert_eq!(world.stats(), before);
+    assert_eq!(flow_version(world, flow).await, version);
+}
+
+#[tokio::test]
+async fn email_registration_code_expires_after_fifteen_minutes() {
+    let world = world();
+    let on_time = world
+        .portal
+        .start_registration(&request(None, Some(EMAIL)))
+        .await
+        .unwrap();
+    let on_time_code = world.last_code(&to_email(EMAIL));
+    let late = world
+        .portal
+        .start_registration(&request(None, Some("anna@mail.ru")))
+        .await
+        .unwrap();
+    let late_code = world.last_code(&to_email("anna@mail.ru"));
+
+    world.clock.advance(Duration::seconds(899));
+    world
+        .portal
+        .confirm_registration(on_time.flow, &on_time_code)
+        .await
+        .unwrap();
+    world.clock.advance(Duration::seconds(1));
+    let refused = world
+        .portal
+        .confirm_registration(late.flow, &late_code)
+        .await;
+    assert!(matches!(refused, Err(Error::CodeExpired)), "{refused:?}");
+}
+
+/// Regression: an expired or malformed code used to rewrite the flow unchanged (a new
+/// version for no change), so a refused step committed, and a garbage request could
+/// make a concurrent good one fail with a conflict.
+#[tokio::test]
+async fn an_expired_or_malformed_code_writes_nothing_and_spends_no_try() {
+    let world = world();
+    let started = world
+        .portal
+        .start_registration(&request(Some(PHONE), None))
+        .await
+        .unwrap();
+    let code = world.last_code(&to_phone(PHONE));
+    let before = world.stats();
+    let version = flow_version(&world, started.flow).await;
+
+    for malformed in ["12345", "1234567", "12ab56", ""] {
+        let refused = world
+            .portal
+            .confirm_registration(started.flow, &OneTimeCode::new(malformed))
+            .await;
+        assert!(
+            matches!(refused, Err(Error::MalformedCode)),
+            "{malformed:?}: {refused:?}"
+        );
+    }
+    assert_eq!(world.stats(), before);
+    assert_eq!(flow_version(&world, started.flow).await, version);
+
+    world.clock.advance(Duration::minutes(5));
+    let expired = world.portal.confirm_registration(started.flow, &code).await;
+    assert!(matches!(expired, Err(Error::CodeExpired)), "{expired:?}");
+    assert_eq!(world.stats(), before);
+    assert_eq!(flow_version(&world, started.flow).await, version);
+
+    // A fresh code still has every try: nothing was spent above.
+    world.clock.advance(Duration::seconds(60));
+    world
+        .portal
+        .resend_registration_code(started.flow)
+        .await
+        .unwrap();
+    let fresh = world.last_code(&to_phone(PHONE));
+    let wrong = wrong_code(&fresh);
+    let first = world
+        .portal
+        .confirm_registration(started.flow, &wrong)
+        .await;
+    assert!(
+        matches!(first, Err(Error::WrongCode { tries_left: 2 })),
+        "{first:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_refused_step_of_a_flow_writes_nothing() {
+    let world = world();
+    let started = world
+        .portal
+        .start_registration(&request(Some(PHONE), None))
+        .await
+        .unwrap();
+    let code = world.last_code(&to_phone(PHONE));
+    let (before, version) = (world.stats(), flow_version(&world, started.flow).await);
+
+    let early = world.portal.resend_registration_code(started.flow).await;
+    assert!(
+        matches!(early, Err(Error::ResendTooSoon { .. })),
+        "{early:?}"
+    );
+    unchanged(&world, started.flow, before, version).await;
+    let too_soon = world
+        .portal
+        .complete_registration(started.flow, &password(PASSWORD), &password(PASSWORD))
+        .await;
+    assert!(matches!(too_soon, Err(Error::WrongStep)), "{too_soon:?}");
+    unchanged(&world, started.flow, before, version).await;
+
+    world
+        .portal
+        .confirm_registration(started.flow, &code)
+        .await
+        .unwrap();
+    let (before, version) = (world.stats(), flow_version(&world, started.flow).await);
+    let again = world.portal.confirm_registration(started.flow, &code).await;
+    assert!(matches!(again, Err(Error::WrongStep)), "{again:?}");
+    unchanged(&world, started.flow, before, version).await;
+    world.clock.advance(Duration::seconds(60));
+    let resend = world.portal.resend_registration_code(started.flow).await;
+    assert!(matches!(resend, Err(Error::WrongStep)), "{resend:?}");
+    unchanged(&world, started.flow, before, version).await;
+
+    let unknown = world
+        .portal
+        .confirm_registration(portal_auth::FlowId::from_bytes([0; 16]), &code)
+        .await;
+    assert!(matches!(unknown, Err(Error::FlowNotFound)), "{unknown:?}");
+    unchanged(&world, started.flow, before, version).await;
+}
+
+#[tokio::test]
+async fn a_bad_patronymic_a_long_name_or_a_bad_extra_email_is_refused_and_writes_nothing() {
+    let world = world();
+    let mut bad_patronymic = request(Some(PHONE), None);
+    bad_patronymic.patronymic = Some("Sergeevich2".into());
+    let long = "Ф".repeat(61);
+    let cases = [
+        (bad_patronymic, Field::Patronymic),
+        (
+            request(Some(PHONE), None).with_surname(&long),
+            Field::Surname,
+        ),
+        (
+            request(Some(PHONE), None).with_given_name("-Ivan"),
+            Field::GivenName,
+        ),
+        (request(Some(PHONE), Some("ivan@localhost")), Field::Email),
+        (request(Some("not a phone"), Some(EMAIL)), Field::Phone),
+    ];
+    for (bad, field) in cases {
+        let refused = world.portal.start_registration(&bad).await;
+        assert!(
+            matches!(&refused, Err(Error::InvalidField { field: f, .. }) if *f == field),
+            "{field:?}: {refused:?}"
+        );
+    }
+    let stats = world.stats();
+    assert_eq!(
+        (
+            stats.accounts,
+            stats.flows,
+            stats.counters,
+            stats.audit_events
+        ),
+        (0, 0, 0, 0)
+    );
+    assert!(world.sender.messages().is_empty());
+
+    // The limits themselves are allowed: sixty letters is a name.
+    let sixty = "Ф".repeat(60);
+    world
+        .portal
+        .start_registration(&request(Some(PHONE), None).with_surname(&sixty))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_throttled_start_and_a_lost_race_write_nothing() {
+    let world = world();
+    let mut flows = Vec::new();
+    for _ in 0..5 {
+        let started = world
+            .portal
+            .start_registration(&request(Some(PHONE), None))
+            .await
+            .unwrap();
+        flows.push((started.flow, world.last_code(&to_phone(PHONE))));
+    }
+    let before = world.stats();
+    let messages = world.sender.messages().len();
+    let throttled = world
+        .portal
+        .start_registration(&request(Some(PHONE), None))
+        .await;
+    let Err(Error::Throttled { retry_after }) = throttled else {
+        panic!("{throttled:?}")
+    };
+    assert_eq!(retry_after, Duration::hours(1));
+    assert_eq!(world.stats(), before);
+    assert_eq!(world.sender.messages().len(), messages);
+
+    for (flow, code) in &flows[..2] {
+        world
+            .portal
+            .confirm_registration(*flow, code)
+            .await
+            .unwrap();
+    }
+    world
+        .portal
+        .complete_registration(flows[0].0, &password(PASSWORD), &password(PASSWORD))
+        .await
+        .unwrap();
+    let before = world.stats();
+    let version = flow_version(&world, flows[1].0).await;
+    let lost = world
+        .portal
+        .complete_registration(flows[1].0, &password(PASSWORD), &password(PASSWORD))
+        .await;
+    assert!(matches!(lost, Err(Error::Taken)), "{lost:?}");
+    assert_eq!(world.stats(), before);
+    assert_eq!(flow_version(&world, flows[1].0).await, version);
+}

@@ -103,3 +103,19 @@ impl SentCode {
         self.stored.tries_left() == 0
     }
 }
+
+/// Sorts a [`SentCode::verify`] outcome by whether the try counted.
+///
+/// A match uses the code up and a wrong candidate spends a try: both changed the code,
+/// and come back as `Ok(outcome)` for the step to write back with its flow. An
+/// expired, exhausted or malformed candidate is refused before any comparison and
+/// leaves the code as it was: it comes back as the outer `Err`, and the step writes
+/// nothing (a rewrite would commit a refusal, and its new version would fail a
+/// concurrent good step with a conflict).
+pub(crate) fn counted_try(outcome: Result<(), Error>) -> Result<Result<(), Error>, Error> {
+    match outcome {
+        Ok(()) => Ok(Ok(())),
+        Err(error @ Error::WrongCode { .. }) => Ok(Err(error)),
+        Err(error) => Err(error),
+    }
+}

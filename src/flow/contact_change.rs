@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::code::SentCode;
+use super::code::{SentCode, counted_try};
 use super::{Address, Flow, FlowId, FlowState, Step, event};
 use crate::account::{Account, Contact, CredentialStamp};
 use crate::audit::{AuditKind, OperatorRef};
@@ -142,7 +142,7 @@ pub(crate) fn confirm(
     let id = flow.id;
     let state = state_of(&mut flow, &account, now)?;
     let mut changes = Changeset::default();
-    if let Err(error) = state.code.verify(&config.code_key, id, STEP, code, now) {
+    if let Err(error) = counted_try(state.code.verify(&config.code_key, id, STEP, code, now))? {
         changes.update_flow(flow);
         return Ok(Step::new(changes, Err(error)));
     }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::code::SentCode;
+use super::code::{SentCode, counted_try};
 use super::{Address, Flow, FlowId, FlowState, Step, event};
 use crate::account::{Account, AccountId, Contact, CredentialStamp, Documents, PersonName, Tier};
 use crate::audit::AuditKind;
@@ -22,6 +22,15 @@ use crate::secret::OneTimeCode;
 use crate::store::Changeset;
 
 const STEP: &str = "registration";
+/// The purpose a taken contact's code is digested under. `confirm` checks every
+/// candidate under [`STEP`], so no candidate can match it: each guess spends a try
+/// exactly as a wrong code on a free contact does, and none confirms the flow.
+const TAKEN_STEP: &str = "registration:taken";
+
+/// The purpose this flow's codes are digested under.
+fn code_step(taken: bool) -> &'static str {
+    if taken { TAKEN_STEP } else { STEP }
+}
 
 /// What a person types into the registration form.
 #[derive(Debug, Clone, Default)]
@@ -171,7 +180,8 @@ pub(crate) fn start(
     let id = FlowId::random(rng);
     let target = request.target.recipient();
     let policy = request.target.code_policy(config);
-    let (code, plain) = SentCode::issue(&config.code_key, policy, id, STEP, now, rng);
+    let step = code_step(owner.is_some());
+    let (code, plain) = SentCode::issue(&config.code_key, policy, id, step, now, rng);
     let mut changes = Changeset::default();
     let message = match owner {
         None => Message::new(
@@ -229,7 +239,8 @@ pub(crate) fn resend(
         return Err(Error::WrongStep);
     }
     let policy = state.target.code_policy(config);
-    let plain = state.code.resend(config, policy, id, STEP, now, rng)?;
+    let step = code_step(state.taken);
+    let plain = state.code.resend(config, policy, id, step, now, rng)?;
     // A taken contact already had its owner notified; it gets nothing more.
     let messages = if state.taken {
         Vec::new()
@@ -250,7 +261,8 @@ pub(crate) fn resend(
     Ok(Step::new(changes, reply).with_messages(messages))
 }
 
-/// Checks the code. A wrong code still commits the spent try.
+/// Checks the code. A wrong code still commits the spent try; a code refused without
+/// a try (expired, malformed) writes nothing.
 pub(crate) fn confirm(
     config: &PortalConfig,
     mut flow: Flow,
@@ -262,7 +274,7 @@ pub(crate) fn confirm(
     if state.confirmed {
         return Err(Error::WrongStep);
     }
-    let outcome = state.code.verify(&config.code_key, id, STEP, code, now);
+    let outcome = counted_try(state.code.verify(&config.code_key, id, STEP, code, now))?;
     if outcome.is_ok() {
         state.confirmed = true;
     }
@@ -369,5 +381,104 @@ impl RegistrationState {
             Address::Email(email) => Some(email),
             Address::Phone(_) => self.extra_email.as_ref(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::otp::CodeKey;
+
+    fn config() -> PortalConfig {
+        PortalConfig::new(CodeKey::from_bytes([7; 32]))
+    }
+
+    fn form() -> ValidRegistration {
+        let request = RegistrationRequest {
+            surname: "Petrova".into(),
+            given_name: "Anna".into(),
+            phone: Some("+79123456789".into()),
+            ..RegistrationRequest::default()
+        };
+        validate(&request, &config()).unwrap()
+    }
+
+    fn owner() -> Account {
+        let now = datetime!(2026-01-01 00:00 UTC);
+        let hash = PasswordHash::parse(
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
+             AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        )
+        .unwrap();
+        let flow = Flow::start(
+            FlowId::from_bytes([1; 16]),
+            None,
+            now,
+            time::Duration::hours(1),
+            FlowState::Registration(RegistrationState {
+                name: form().name,
+                target: form().target,
+                extra_email: None,
+                lang: Lang::Ru,
+                code: SentCode::issue(
+                    &config().code_key,
+                    &config().sms_code,
+                    FlowId::from_bytes([1; 16]),
+                    STEP,
+                    now,
+                    &mut StdRng::seed_from_u64(1),
+                )
+                .0,
+                taken: false,
+                confirmed: true,
+            }),
+        );
+        let step = complete(flow, hash, now, &mut StdRng::seed_from_u64(2)).unwrap();
+        match step.changes.accounts.into_iter().next() {
+            Some(crate::store::AccountWrite::Insert(account)) => account,
+            other => panic!("completing inserts the account, not {other:?}"),
+        }
+    }
+
+    /// Regression: a taken contact's flow held a live code, so a lucky guess of the
+    /// code nobody received confirmed it. The very code a free contact would have
+    /// been sent (same flow id, same random bytes) now only spends a try.
+    #[test]
+    fn no_code_confirms_a_registration_on_a_taken_contact() {
+        let (config, now) = (config(), datetime!(2026-06-01 09:00 UTC));
+        let free = start(&config, form(), None, now, &mut StdRng::seed_from_u64(9));
+        let sent = free.messages[0].code().cloned().unwrap();
+        let taken = start(
+            &config,
+            form(),
+            Some(&owner()),
+            now,
+            &mut StdRng::seed_from_u64(9),
+        );
+        assert_eq!(taken.reply, free.reply, "both starts reply alike");
+        assert!(
+            taken.messages[0].code().is_none(),
+            "the taken contact gets no code"
+        );
+
+        let [crate::store::FlowWrite::Insert(flow)] = &taken.changes.flows[..] else {
+            panic!("the start inserts one flow");
+        };
+        let step = confirm(&config, flow.clone(), &sent, now).unwrap();
+        assert!(
+            matches!(step.reply, Err(Error::WrongCode { tries_left: 2 })),
+            "{:?}",
+            step.reply
+        );
+
+        let [crate::store::FlowWrite::Insert(flow)] = &free.changes.flows[..] else {
+            panic!("the start inserts one flow");
+        };
+        let step = confirm(&config, flow.clone(), &sent, now).unwrap();
+        assert!(step.reply.is_ok(), "the same code confirms a free contact");
     }
 }

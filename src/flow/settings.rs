@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::code::SentCode;
+use super::code::{SentCode, counted_try};
 use super::{Flow, FlowId, FlowState, Step, event, notify_all};
 use crate::account::{Account, CredentialStamp, SecondFactorMethod, SecurityQuestion, TwoFactor};
 use crate::audit::AuditKind;
@@ -266,9 +266,13 @@ pub(crate) fn check_proof(
             if state.code.is_spent() {
                 return Err(Error::FlowOver);
             }
-            let outcome = state
-                .code
-                .verify(&config.code_key, flow.id, SETTINGS_STEP, code, now);
+            let outcome = counted_try(state.code.verify(
+                &config.code_key,
+                flow.id,
+                SETTINGS_STEP,
+                code,
+                now,
+            ))?;
             if outcome.is_ok() {
                 changes.delete_flow(&flow);
             } else {
