@@ -336,3 +336,60 @@ async fn an_operator_cannot_act_on_their_own_account_or_without_permission() {
     let after = world.store.account(account).await.unwrap().unwrap();
     assert_eq!(before.credential_stamp(), after.credential_stamp());
 }
+
+/// Regression: a malformed contact code used to rewrite the flow unchanged, so the
+/// refusal committed a new version of it.
+#[tokio::test]
+async fn a_malformed_contact_code_spends_no_try_and_writes_nothing() {
+    let world = world();
+    world.register(None, Some(EMAIL)).await;
+    let session = world.login(EMAIL).await;
+    let started = world
+        .portal
+        .start_contact_change(&session, NEW_PHONE)
+        .await
+        .unwrap();
+    let version = || async {
+        world
+            .store
+            .flow(started.flow)
+            .await
+            .unwrap()
+            .unwrap()
+            .version()
+    };
+    let (before, at) = (world.stats(), version().await);
+    let malformed = world
+        .portal
+        .confirm_contact_change(
+            &session,
+            started.flow,
+            &portal_auth::OneTimeCode::new("12ab"),
+        )
+        .await;
+    assert!(
+        matches!(malformed, Err(Error::MalformedCode)),
+        "{malformed:?}"
+    );
+    assert_eq!(world.stats(), before);
+    assert_eq!(version().await, at);
+
+    let code = world.last_code(&to_phone(NEW_PHONE));
+    let wrong = if code.expose_secret() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let wrong = world
+        .portal
+        .confirm_contact_change(
+            &session,
+            started.flow,
+            &portal_auth::OneTimeCode::new(wrong),
+        )
+        .await;
+    assert!(
+        matches!(wrong, Err(Error::WrongCode { tries_left: 2 })),
+        "every try was left: {wrong:?}"
+    );
+}

@@ -837,3 +837,35 @@ async fn two_racing_completions_of_one_code_let_exactly_one_through() {
     }
     assert_eq!(wins, 1);
 }
+
+/// Regression: an expired or malformed recovery code used to rewrite the flow
+/// unchanged, so a refusal committed a new version of it.
+#[tokio::test]
+async fn an_expired_or_malformed_recovery_code_writes_nothing() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let flow = flow_of(
+        &world
+            .portal
+            .start_recovery(&by_contact(PHONE))
+            .await
+            .unwrap(),
+    );
+    let code = world.last_code(&to_phone(PHONE));
+    let version = || async { world.store.flow(flow).await.unwrap().unwrap().version() };
+    let (before, at) = (world.stats(), version().await);
+
+    let malformed = world
+        .portal
+        .submit_recovery_code(flow, &OneTimeCode::new("12ab"))
+        .await;
+    assert!(
+        matches!(malformed, Err(Error::MalformedCode)),
+        "{malformed:?}"
+    );
+    world.clock.advance(Duration::minutes(5));
+    let expired = world.portal.submit_recovery_code(flow, &code).await;
+    assert!(matches!(expired, Err(Error::CodeExpired)), "{expired:?}");
+    assert_eq!(world.stats(), before);
+    assert_eq!(version().await, at);
+}

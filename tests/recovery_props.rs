@@ -41,7 +41,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => mostly().prop_map(|right| Op::Answer { right }),
         3 => mostly().prop_map(|strong| Op::Complete { strong }),
         1 => Just(Op::Cancel),
-        1 => (0i64..200).prop_map(Op::Wait),
+        // Mostly short waits; sometimes past a code's five minutes or the flow's 30.
+        1 => prop_oneof![4 => 0i64..200, 1 => 280i64..320, 1 => 1700i64..1900].prop_map(Op::Wait),
     ]
 }
 
@@ -90,7 +91,32 @@ fn writes_nothing(error: &Error) -> bool {
             | Error::Policy(_)
             | Error::NotPossible(_)
             | Error::InvalidField { .. }
+            | Error::CodeExpired
+            | Error::CodeExhausted
+            | Error::MalformedCode
     )
+}
+
+/// What a refused step could have written: record counts, and the versions of the
+/// account and of the walk's flow (an update leaves the counts alone).
+async fn snapshot(
+    world: &World,
+    account: portal_auth::AccountId,
+    flow: Option<FlowId>,
+) -> (portal_auth::store::MemoryStats, u64, Option<u64>) {
+    use portal_auth::Store;
+    let version = world
+        .store
+        .account(account)
+        .await
+        .unwrap()
+        .unwrap()
+        .version();
+    let flow_version = match flow {
+        Some(flow) => world.store.flow(flow).await.unwrap().map(|f| f.version()),
+        None => None,
+    };
+    (world.stats(), version, flow_version)
 }
 
 struct Walk {
@@ -138,7 +164,7 @@ async fn walk(standard: bool, question: bool, ops: Vec<Op>) {
     let mut passwords_set = 0;
 
     for op in ops {
-        let before = world.stats();
+        let before = snapshot(&world, account, state.flow).await;
         let reply: Result<Option<RecoveryStep>, Error> = match (&op, state.flow) {
             (Op::Start { known, by_document }, _) => {
                 let start = match (known, by_document) {
@@ -285,9 +311,10 @@ async fn walk(standard: bool, question: bool, ops: Vec<Op>) {
                 if matches!(error, Error::FlowOver) {
                     state.over = true;
                 }
+                // A refused start leaves `state.flow` as it was, so the same flow is read.
                 if writes_nothing(error) {
                     assert_eq!(
-                        world.stats(),
+                        snapshot(&world, account, state.flow).await,
                         before,
                         "{op:?} refused with {error:?} but wrote"
                     );

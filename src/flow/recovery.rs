@@ -14,6 +14,10 @@
 //! one (an extra step with its own tries, never a replacement for the code), then the
 //! new password, typed twice.
 //!
+//! A recovery flow lives [`PortalConfig::recovery_ttl`](crate::PortalConfig::recovery_ttl)
+//! from its start (30 minutes by default), and never less than the code or link it last
+//! sent: an e-mail link keeps its flow alive for the whole hour the link lives.
+//!
 //! # What an outsider learns
 //!
 //! Nothing about whether an identifier has an account, before the proof:
@@ -22,7 +26,9 @@
 //!   contact simply never receives it, and every code typed is wrong;
 //! - a document start always offers delivery channels; for an unknown document they
 //!   are plausible masked channels derived from a keyed digest of the document (the
-//!   same every time), and choosing one sends nothing;
+//!   same every time): a phone, an e-mail or both, as a real account may have, and
+//!   choosing one sends nothing. Decoy e-mails use a few common mail domains, so a
+//!   real e-mail at an uncommon domain still stands out;
 //! - the tier, the security question and whether 2FA is on are revealed only after
 //!   the code proved the person holds a confirmed contact of the account.
 //!
@@ -32,7 +38,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::code::SentCode;
+use super::code::{SentCode, counted_try};
 use super::{Flow, FlowId, FlowState, Step, event, notify_all};
 use crate::account::{Account, LookupKey, Tier};
 use crate::audit::{AuditKind, RecoveryRoute};
@@ -83,6 +89,15 @@ impl RecoveryPolicy {
     /// Whether an account of `tier` must give a document number on file.
     pub fn requires_document(&self, tier: Tier) -> bool {
         tier >= self.document_required_from
+    }
+
+    /// Whether a recovery of an account of `tier`, started by document (`by_document`)
+    /// or by contact, turns two-factor login off when it completes.
+    ///
+    /// With [`requires_document`](Self::requires_document), this is every rule of
+    /// recovery that depends on the tier: the engine reads the tier nowhere else.
+    pub fn resets_two_factor(&self, tier: Tier, by_document: bool) -> bool {
+        self.reset_two_factor_for_confirmed_by_document && by_document && tier == Tier::Confirmed
     }
 }
 
@@ -290,6 +305,7 @@ pub(crate) fn start(
         Parsed::Email(email) => Some(Target::email(email, account.is_some())),
         Parsed::Document(_) => None,
     };
+    let proof_channel = contact.as_ref().map(|target| target.channel);
     let (route, first_stage, reply) = if let Some(target) = contact {
         let (code, message) = send_proof(config, id, &target, config.lang, now, rng);
         messages.extend(message);
@@ -333,14 +349,31 @@ pub(crate) fn start(
         lang: config.lang,
         client,
     };
-    changes.insert_flow(Flow::start(
+    let mut flow = Flow::start(
         id,
         account.map(Account::id),
         now,
         config.recovery_ttl,
         FlowState::Recovery(state),
-    ));
+    );
+    if let Some(channel) = proof_channel {
+        outlive_proof(&mut flow, config, channel, now);
+    }
+    changes.insert_flow(flow);
     Step::new(changes, reply).with_messages(messages)
+}
+
+/// Keeps the flow alive at least as long as the proof it has just sent.
+///
+/// A recovery takes `recovery_ttl` (30 minutes by default) but an e-mail link lives an
+/// hour: a flow that died first would cut the link short, and a code resent near the
+/// end would die with the flow. So the flow lasts until the later of the two.
+fn outlive_proof(flow: &mut Flow, config: &PortalConfig, channel: Channel, now: OffsetDateTime) {
+    let ttl = proof_policy(config, channel).ttl();
+    // Past the end of the calendar the code is issued dead anyway (`otp::issue`).
+    if let Some(proof_ends) = now.checked_add(ttl) {
+        flow.expires_at = flow.expires_at.max(proof_ends);
+    }
 }
 
 fn real_channels(account: &Account) -> Vec<Target> {
@@ -354,32 +387,44 @@ fn real_channels(account: &Account) -> Vec<Target> {
 }
 
 /// Plausible channels for a document no account holds, stable for the same document.
+///
+/// A real account offers a phone, an e-mail or both, so a decoy takes any of the three
+/// shapes: were an e-mail alone never a decoy, every account with only an e-mail would
+/// be told apart from an unknown document by the shape of the reply.
 fn decoy_channels(config: &PortalConfig, parsed: &Parsed) -> Vec<Target> {
     const DOMAINS: [&str; 4] = ["mail.ru", "yandex.ru", "gmail.com", "bk.ru"];
-    const LETTERS: &[u8] = b"abdeiklmnoprstvz";
     let digest = config
         .code_key
         .digest(b"recovery-decoy", parsed.key().value().as_bytes());
+    // Base64url characters of the digest: letters, digits, `-` and `_`.
     let bytes = digest.to_base64url().into_bytes();
-    let digit = |i: usize| char::from(b'0' + bytes.get(i).copied().unwrap_or(0) % 10);
-    let mut channels = vec![Target {
+    let byte = |i: usize| bytes.get(i).copied().unwrap_or(b'a');
+    let digit = |i: usize| char::from(b'0' + byte(i) % 10);
+    let sms = Target {
         channel: Channel::Sms,
         masked: format!("+7 *** ***-**-{}{}", digit(0), digit(1)),
         phone: None,
         email: None,
-    }];
-    let pick = usize::from(bytes.get(2).copied().unwrap_or(0));
-    if pick % 3 != 0 {
-        let letter = char::from(LETTERS[pick % LETTERS.len()]);
-        let domain = DOMAINS[usize::from(bytes.get(3).copied().unwrap_or(0)) % DOMAINS.len()];
-        channels.push(Target {
-            channel: Channel::Email,
-            masked: format!("{letter}***@{domain}"),
-            phone: None,
-            email: None,
-        });
+    };
+    // The first character of a local part: a letter mostly, sometimes a digit.
+    let first = char::from(byte(2)).to_ascii_lowercase();
+    let first = if first.is_ascii_alphanumeric() {
+        first
+    } else {
+        'm'
+    };
+    let domain = DOMAINS[usize::from(byte(3)) % DOMAINS.len()];
+    let email = Target {
+        channel: Channel::Email,
+        masked: format!("{first}***@{domain}"),
+        phone: None,
+        email: None,
+    };
+    match byte(4) % 3 {
+        0 => vec![sms],
+        1 => vec![email],
+        _ => vec![sms, email],
     }
-    channels
 }
 
 fn choices(channels: &[Target]) -> Vec<ChannelChoice> {
@@ -466,12 +511,14 @@ pub(crate) fn choose_channel(
         .cloned()
         .ok_or(Error::NotPossible("no such channel"))?;
     let (code, message) = send_proof(config, id, &target, state.lang, now, rng);
+    let channel = target.channel;
     let reply = RecoveryStep::ProofSent {
         flow: id,
-        channel: target.channel,
+        channel,
         sent_to: target.masked.clone(),
     };
     state.stage = Stage::Proof { code, target };
+    outlive_proof(&mut flow, config, channel, now);
     let mut changes = Changeset::default();
     changes.update_flow(flow);
     Ok(Step::new(changes, reply).with_messages(message.into_iter().collect()))
@@ -501,11 +548,13 @@ pub(crate) fn resend(
     let message = target
         .recipient()
         .map(|recipient| proof_message(config, id, recipient, lang, plain));
+    let channel = target.channel;
     let reply = RecoveryStep::ProofSent {
         flow: id,
-        channel: target.channel,
+        channel,
         sent_to: target.masked.clone(),
     };
+    outlive_proof(&mut flow, config, channel, now);
     let mut changes = Changeset::default();
     changes.update_flow(flow);
     Ok(Step::new(changes, reply).with_messages(message.into_iter().collect()))
@@ -525,7 +574,13 @@ pub(crate) fn prove(
     let Stage::Proof { code, .. } = &mut state.stage else {
         return Err(Error::WrongStep);
     };
-    let outcome = code.verify(&config.code_key, id, STEP, candidate, now);
+    let outcome = match counted_try(code.verify(&config.code_key, id, STEP, candidate, now)) {
+        Ok(outcome) => outcome,
+        // A code with no try left ends the flow below; any other uncounted refusal
+        // leaves the flow as it was read.
+        Err(error) if !code.is_spent() => return Err(error),
+        Err(error) => Err(error),
+    };
     let reply = match (outcome, account) {
         (Ok(()), Some(account)) => Ok(advance(config, state, account, id)),
         // Only a decoy flow can verify without an account, and it never has the code.
@@ -671,9 +726,9 @@ pub(crate) fn complete(
     account.bump_stamp();
 
     let mut messages = notify_all(&account, MessageKind::PasswordChanged, config);
-    let reset_two_factor = config.recovery.reset_two_factor_for_confirmed_by_document
-        && route == RecoveryRoute::Document
-        && account.tier() == Tier::Confirmed
+    let reset_two_factor = config
+        .recovery
+        .resets_two_factor(account.tier(), route == RecoveryRoute::Document)
         && account.two_factor().is_some();
     let mut changes = Changeset::default();
     if reset_two_factor {
@@ -713,4 +768,74 @@ pub(crate) fn cancel(mut flow: Flow, now: OffsetDateTime) -> Result<Step<()>, Er
     let mut changes = Changeset::default();
     changes.update_flow(flow);
     Ok(Step::new(changes, ()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::otp::CodeKey;
+
+    #[test]
+    fn the_eligibility_matrix_reads_every_tier_from_the_policy() {
+        let tiers = [Tier::Simplified, Tier::Standard, Tier::Confirmed];
+        let default = RecoveryPolicy::default();
+        let documents: Vec<bool> = tiers.map(|t| default.requires_document(t)).to_vec();
+        assert_eq!(documents, [false, true, true]);
+        for tier in tiers {
+            assert!(!default.resets_two_factor(tier, true), "off by default");
+        }
+
+        let lenient = RecoveryPolicy {
+            document_required_from: Tier::Confirmed,
+            reset_two_factor_for_confirmed_by_document: true,
+            ..RecoveryPolicy::default()
+        };
+        let documents: Vec<bool> = tiers.map(|t| lenient.requires_document(t)).to_vec();
+        assert_eq!(documents, [false, false, true]);
+        let resets: Vec<(bool, bool)> = tiers
+            .map(|t| {
+                (
+                    lenient.resets_two_factor(t, true),
+                    lenient.resets_two_factor(t, false),
+                )
+            })
+            .to_vec();
+        assert_eq!(resets, [(false, false), (false, false), (true, false)]);
+    }
+
+    /// Regression: decoys always offered an SMS channel first, so a document whose
+    /// account has only an e-mail answered with a shape no decoy had.
+    #[test]
+    fn decoy_channels_take_every_shape_a_real_account_has() {
+        let config = PortalConfig::new(CodeKey::from_bytes([3; 32]));
+        let mut shapes = HashSet::new();
+        for number in 1..=300 {
+            let document: DocumentId = format!("4506 {number:06}").parse().unwrap();
+            let parsed = Parsed::Document(document);
+            let decoys = decoy_channels(&config, &parsed);
+            let again = choices(&decoy_channels(&config, &parsed));
+            assert_eq!(choices(&decoys), again, "stable for one document");
+            assert!(
+                decoys.iter().all(|t| t.recipient().is_none()),
+                "sends nothing"
+            );
+            for target in &decoys {
+                match target.channel {
+                    Channel::Sms => assert!(target.masked.starts_with("+7 *** ***-**-")),
+                    _ => assert!(target.masked.contains("***@"), "{}", target.masked),
+                }
+            }
+            shapes.insert(decoys.iter().map(|t| t.channel).collect::<Vec<_>>());
+        }
+        let expected: HashSet<Vec<Channel>> = [
+            vec![Channel::Sms],
+            vec![Channel::Email],
+            vec![Channel::Sms, Channel::Email],
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(shapes, expected);
+    }
 }
