@@ -310,3 +310,143 @@ async fn login_without_a_client_key_still_counts_account_failures() {
         Err(Error::HumanCheckRequired)
     ));
 }
+
+/// A login attempt as an attacker sends it: no client key, a captcha token always.
+fn probe(login: &str, secret: &str) -> LoginRequest {
+    LoginRequest {
+        login: login.into(),
+        password: password(secret),
+        client: None,
+        captcha: Some("token".into()),
+    }
+}
+
+#[tokio::test]
+async fn each_threshold_holds_to_the_failure_captcha_at_three_delay_at_five() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let mut attempt = login_request(PHONE, "Wrong-Passw0rd!");
+
+    // Two failures ask for nothing; the third is still a plain refusal.
+    for failure in 1..=3 {
+        let reply = world.portal.login(&attempt).await;
+        assert!(
+            matches!(reply, Err(Error::InvalidCredentials)),
+            "failure {failure}: {reply:?}"
+        );
+    }
+    let before = world.stats();
+    let verifies = world.portal.hasher().verifications();
+    let without = world.portal.login(&attempt).await;
+    assert!(
+        matches!(without, Err(Error::HumanCheckRequired)),
+        "{without:?}"
+    );
+    assert_eq!(world.portal.hasher().verifications(), verifies, "no verify");
+    assert_eq!(world.stats().counters, before.counters, "not a failure");
+
+    // With a captcha, the fourth and fifth failures wait for nothing.
+    attempt.captcha = Some("token".into());
+    for failure in 4..=5 {
+        let reply = world.portal.login(&attempt).await;
+        assert!(
+            matches!(reply, Err(Error::InvalidCredentials)),
+            "failure {failure}: {reply:?}"
+        );
+    }
+    let before = world.stats();
+    let verifies = world.portal.hasher().verifications();
+    let waiting = world.portal.login(&attempt).await;
+    let Err(Error::Throttled { retry_after }) = waiting else {
+        panic!("{waiting:?}")
+    };
+    assert_eq!(retry_after, Duration::seconds(1));
+    assert_eq!(world.stats(), before, "a throttled attempt writes nothing");
+    assert_eq!(world.portal.hasher().verifications(), verifies, "no verify");
+}
+
+#[tokio::test]
+async fn ninety_nine_failures_do_not_lock_the_account() {
+    let world = world();
+    let account = world.register(Some(PHONE), None).await;
+    for failure in 1..=99 {
+        world.clock.advance(Duration::minutes(16));
+        let reply = world.portal.login(&probe(PHONE, "Wrong-Passw0rd!")).await;
+        assert!(
+            matches!(reply, Err(Error::InvalidCredentials)),
+            "failure {failure}: {reply:?}"
+        );
+    }
+    world.clock.advance(Duration::minutes(16));
+    let session = world.portal.login(&probe(PHONE, PASSWORD)).await.unwrap();
+    assert!(matches!(session, portal_auth::LoginOutcome::Authenticated(s) if s.account == account));
+    let events = world.portal.audit_events(account).await.unwrap();
+    assert!(!events.iter().any(|e| e.kind == AuditKind::LockedOut));
+}
+
+#[tokio::test]
+async fn a_locked_account_spends_no_verify_and_writes_nothing() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    for _ in 0..100 {
+        world.clock.advance(Duration::minutes(16));
+        world
+            .portal
+            .login(&probe(PHONE, "Wrong-Passw0rd!"))
+            .await
+            .unwrap_err();
+    }
+    world.clock.advance(Duration::minutes(16));
+    let before = world.stats();
+    let verifies = world.portal.hasher().verifications();
+    for secret in [PASSWORD, "Wrong-Passw0rd!"] {
+        let locked = world.portal.login(&probe(PHONE, secret)).await;
+        assert!(matches!(locked, Err(Error::Locked)), "{locked:?}");
+    }
+    assert_eq!(world.stats(), before);
+    assert_eq!(world.portal.hasher().verifications(), verifies);
+}
+
+#[tokio::test]
+async fn an_unknown_login_id_is_delayed_and_locked_exactly_like_an_account() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let unknown = "+79990001122";
+
+    // The same history for both: five quick failures, then one that must wait.
+    let mut replies = Vec::new();
+    for login in [PHONE, unknown] {
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let verifies = world.portal.hasher().verifications();
+            let reply = world.portal.login(&probe(login, "Wrong-Passw0rd!")).await;
+            let spent = world.portal.hasher().verifications() - verifies;
+            seen.push((reply.unwrap_err().to_string(), spent));
+        }
+        replies.push(seen);
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(replies[0][5], ("too many attempts; retry in 1 s".into(), 0));
+
+    // Then on to the lock, which answers the same and costs no verify.
+    for login in [PHONE, unknown] {
+        for _ in 5..100 {
+            world.clock.advance(Duration::minutes(16));
+            let reply = world.portal.login(&probe(login, "Wrong-Passw0rd!")).await;
+            assert!(
+                matches!(reply, Err(Error::InvalidCredentials)),
+                "{login}: {reply:?}"
+            );
+        }
+    }
+    world.clock.advance(Duration::minutes(16));
+    let verifies = world.portal.hasher().verifications();
+    let known = world.portal.login(&probe(PHONE, "Wrong-Passw0rd!")).await;
+    let unknown = world.portal.login(&probe(unknown, "Wrong-Passw0rd!")).await;
+    assert!(matches!(known, Err(Error::Locked)), "{known:?}");
+    assert_eq!(
+        known.unwrap_err().to_string(),
+        unknown.unwrap_err().to_string()
+    );
+    assert_eq!(world.portal.hasher().verifications(), verifies);
+}

@@ -150,6 +150,15 @@ pub(crate) fn record_failure(
     }
 }
 
+/// How a refused second-factor code is recorded among the login failures.
+pub(crate) fn second_factor_failure(error: &Error) -> LoginFailure {
+    if matches!(error, Error::CodeReplayed) {
+        LoginFailure::ReplayedSecondFactor
+    } else {
+        LoginFailure::WrongSecondFactor
+    }
+}
+
 /// Decides a login after the password was checked. `rehash` is the new hash when the
 /// password matched and the stored parameters are outdated.
 #[expect(
@@ -355,11 +364,7 @@ pub(crate) fn second_factor(
             Ok(Step::new(changes, Ok(reply)))
         }
         Err(error) => {
-            let reason = if matches!(error, Error::CodeReplayed) {
-                LoginFailure::ReplayedSecondFactor
-            } else {
-                LoginFailure::WrongSecondFactor
-            };
+            let reason = second_factor_failure(&error);
             let messages = record_failure(
                 &mut changes,
                 config,
@@ -375,7 +380,7 @@ pub(crate) fn second_factor(
     }
 }
 
-/// Sends a fresh SMS code in a second-factor flow.
+/// Sends a fresh SMS code in a second-factor flow that no credential change ended.
 pub(crate) fn resend_second_factor(
     config: &PortalConfig,
     mut flow: Flow,
@@ -388,6 +393,10 @@ pub(crate) fn resend_second_factor(
     let FlowState::SecondFactorLogin(state) = &mut flow.state else {
         return Err(Error::FlowNotFound);
     };
+    // A flow a credential change ended takes no code, so it gets none sent either.
+    if state.stamp != account.credential_stamp {
+        return Err(Error::FlowOver);
+    }
     let (Some(sms), Some(phone)) = (state.sms.as_mut(), account.confirmed_phone()) else {
         return Err(Error::NotPossible("this second factor is not sent by SMS"));
     };

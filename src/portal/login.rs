@@ -115,11 +115,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         let keys = FailureKeys::for_account(account_id, client.as_deref());
         let (subject_count, client_count) = self.counters(&keys, now).await?;
 
-        match self.config.throttle.gate(subject_count, client_count, now) {
-            Gate::Locked => return Err(Error::Locked),
-            Gate::Wait { retry_after } => return Err(Error::Throttled { retry_after }),
-            Gate::Open { .. } => {}
-        }
+        self.delay_or_lock(subject_count, client_count, now)?;
 
         let step = login::second_factor(
             &self.config,
@@ -138,7 +134,8 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// # Errors
     ///
     /// [`Error::ResendTooSoon`], [`Error::ResendLimit`], [`Error::NotPossible`] for a
-    /// TOTP login, and the flow errors.
+    /// TOTP login, [`Error::FlowOver`] once a change of credentials ended the login, and
+    /// the flow errors.
     pub async fn resend_login_code(&self, flow: FlowId) -> Result<(), Error> {
         let now = self.now();
         let loaded = self.load_flow(flow).await?;
@@ -159,6 +156,22 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
             None => None,
         };
         Ok((subject, client))
+    }
+
+    /// Applies the delay and the lock to an attempt that carries no captcha (a second
+    /// factor, a password re-proved in a settings call): a waiting or locked account is
+    /// refused before anything is verified, and the refusal writes nothing.
+    pub(super) fn delay_or_lock(
+        &self,
+        subject: Option<Counter>,
+        client: Option<Counter>,
+        now: time::OffsetDateTime,
+    ) -> Result<(), Error> {
+        match self.config.throttle.gate(subject, client, now) {
+            Gate::Locked => Err(Error::Locked),
+            Gate::Wait { retry_after } => Err(Error::Throttled { retry_after }),
+            Gate::Open { .. } => Ok(()),
+        }
     }
 
     /// Applies the throttle: a locked or waiting subject is refused without a verify

@@ -5,7 +5,7 @@ use crate::account::{Account, SecondFactorMethod};
 use crate::audit::LoginFailure;
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::flow::login::{Authenticated, FailureKeys, record_failure};
+use crate::flow::login::{self, Authenticated, FailureKeys, record_failure};
 use crate::flow::registration::personal_data_of;
 use crate::flow::settings::{self, BackupCodesIssued, SecondFactorProof, TotpEnrolment};
 use crate::flow::{FlowId, Step};
@@ -22,7 +22,8 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// # Errors
     ///
     /// [`Error::StaleSession`], [`Error::InvalidCredentials`] for a wrong current
-    /// password (counted toward the lockout), [`Error::Policy`] with every violation,
+    /// password (counted toward the lockout), [`Error::Throttled`] and
+    /// [`Error::Locked`] as at login, [`Error::Policy`] with every violation,
     /// [`Error::NotPossible`] when the new password equals the current one.
     pub async fn change_password(
         &self,
@@ -62,8 +63,9 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::StaleSession`], [`Error::InvalidCredentials`],
-    /// [`Error::InvalidField`] for a question or answer of the wrong size.
+    /// [`Error::StaleSession`], [`Error::InvalidCredentials`], [`Error::Throttled`],
+    /// [`Error::Locked`], [`Error::InvalidField`] for a question or answer of the wrong
+    /// size.
     pub async fn set_security_question(
         &self,
         session: &Authenticated,
@@ -103,9 +105,9 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::StaleSession`], [`Error::InvalidCredentials`], [`Error::NotPossible`]
-    /// without a confirmed phone or when switching without a current second factor,
-    /// and the proof's code errors.
+    /// [`Error::StaleSession`], [`Error::InvalidCredentials`], [`Error::Throttled`],
+    /// [`Error::Locked`], [`Error::NotPossible`] without a confirmed phone or when
+    /// switching without a current second factor, and the proof's code errors.
     pub async fn enable_sms_two_factor(
         &self,
         session: &Authenticated,
@@ -137,8 +139,9 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::StaleSession`], [`Error::InvalidCredentials`], [`Error::NotPossible`]
-    /// without the proof, and the proof's code errors.
+    /// [`Error::StaleSession`], [`Error::InvalidCredentials`], [`Error::Throttled`],
+    /// [`Error::Locked`], [`Error::NotPossible`] without the proof, and the proof's code
+    /// errors.
     pub async fn begin_totp_enrolment(
         &self,
         session: &Authenticated,
@@ -183,8 +186,9 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::StaleSession`], [`Error::InvalidCredentials`], [`Error::NotPossible`]
-    /// when it is already off or without a proof, and the proof's code errors.
+    /// [`Error::StaleSession`], [`Error::InvalidCredentials`], [`Error::Throttled`],
+    /// [`Error::Locked`], [`Error::NotPossible`] when it is already off or without a
+    /// proof, and the proof's code errors.
     pub async fn disable_two_factor(
         &self,
         session: &Authenticated,
@@ -214,7 +218,8 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     }
 
     /// The session's account, after the password is proved again. A wrong password
-    /// counts toward the lockout. Only a password change may go ahead while a
+    /// counts toward the lockout, and a waiting or locked account is refused before
+    /// the verify, as at login. Only a password change may go ahead while a
     /// temporary password waits to be replaced.
     async fn reauthenticate(
         &self,
@@ -228,6 +233,12 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         if account.must_change_password() && !password_change {
             return Err(Error::NotPossible("replace the temporary password first"));
         }
+        // A session is no licence to guess the password: the login's delay and lock
+        // apply before the verify (there is no captcha to ask for here).
+        let keys = FailureKeys::for_account(account.id(), None);
+        let count = self.store.counter(&keys.subject, now).await?;
+        self.delay_or_lock(count, None, now)?;
+
         if self
             .hasher
             .verify(password, account.password_hash())
@@ -236,8 +247,6 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         {
             return Ok(account);
         }
-        let keys = FailureKeys::for_account(account.id(), None);
-        let count = self.store.counter(&keys.subject, now).await?;
         let mut changes = Changeset::default();
         let messages = record_failure(
             &mut changes,
@@ -254,6 +263,10 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     }
 
     /// Checks a second-factor proof; a wrong one still commits what it spent.
+    ///
+    /// A wrong or replayed code also counts toward the lockout, as at the second step
+    /// of a login: a session and the password are no licence to guess TOTP or backup
+    /// codes, and the delay and lock in `reauthenticate` then bound the guesses.
     async fn check_proof(
         &self,
         account: &mut Account,
@@ -265,14 +278,37 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
             _ => None,
         };
         let mut changes = Changeset::default();
-        match settings::check_proof(&self.config, account, proof, sms_flow, &mut changes, now) {
-            Ok(()) => Ok(changes),
-            Err(error) => {
-                if !changes.is_empty() {
-                    self.commit(Step::new(changes, ()), None).await?;
-                }
-                Err(error)
-            }
+        let error = match settings::check_proof(
+            &self.config,
+            account,
+            proof,
+            sms_flow,
+            &mut changes,
+            now,
+        ) {
+            Ok(()) => return Ok(changes),
+            Err(error) => error,
+        };
+
+        let mut messages = Vec::new();
+        if matches!(error, Error::WrongCode { .. } | Error::CodeReplayed) {
+            let keys = FailureKeys::for_account(account.id(), None);
+            let count = self.store.counter(&keys.subject, now).await?;
+            let reason = login::second_factor_failure(&error);
+            messages = record_failure(
+                &mut changes,
+                &self.config,
+                Some(account),
+                &keys,
+                count,
+                reason,
+                now,
+            );
         }
+        if !changes.is_empty() {
+            self.commit(Step::new(changes, ()).with_messages(messages), None)
+                .await?;
+        }
+        Err(error)
     }
 }
