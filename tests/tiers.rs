@@ -6,11 +6,14 @@ mod common;
 
 use common::{PHONE, World, to_phone, world};
 use portal_auth::notify::{MessageKind, Recipient};
-use portal_auth::registry::FakeRegistry;
+use portal_auth::registry::{
+    DocumentRegistry, FakeRegistry, RegistryAnswer, RegistryError, RegistryTicket,
+};
+use portal_auth::store::MemoryStats;
 use portal_auth::{
-    AccountId, AuditKind, Authenticated, DocumentRequest, Error, Field, ManualClock, OneTimeCode,
-    Operator, OperatorPermissions, ProofingMethod, Store, Tier, TierChangeReason, UpgradePath,
-    VerificationStatus,
+    AccountId, AuditKind, Authenticated, DocumentRequest, DocumentSubmission, Error, Field, FlowId,
+    FlowKind, ManualClock, OneTimeCode, Operator, OperatorPermissions, ProofingMethod, Store, Tier,
+    TierChangeReason, UpgradePath, VerificationStatus,
 };
 use time::Duration;
 
@@ -95,6 +98,43 @@ async fn tier_changes(world: &World, id: AccountId) -> Vec<(Tier, Tier, TierChan
 
 async fn tier_of(world: &World, id: AccountId) -> Tier {
     world.store.account(id).await.unwrap().unwrap().tier()
+}
+
+/// Everything a refused call could have written about an account: the record counts,
+/// the account's version and the versions of its flows (an update leaves the counts
+/// alone, so they alone cannot prove that nothing was written).
+async fn snapshot(world: &World, id: AccountId) -> (MemoryStats, u64, Vec<(FlowId, u64)>) {
+    let account = world.store.account(id).await.unwrap().unwrap();
+    let flows = world.store.flows_of_account(id).await.unwrap();
+    (
+        world.stats(),
+        account.version(),
+        flows.iter().map(|f| (f.id(), f.version())).collect(),
+    )
+}
+
+async fn activation_flows(world: &World, id: AccountId) -> Vec<FlowId> {
+    let flows = world.store.flows_of_account(id).await.unwrap();
+    flows
+        .iter()
+        .filter(|f| f.kind() == FlowKind::ActivationCode)
+        .map(portal_auth::flow::Flow::id)
+        .collect()
+}
+
+/// A standard account raised to confirmed by an operator.
+async fn confirmed(world: &World) -> (AccountId, Authenticated) {
+    let (id, _) = standard(world).await;
+    world
+        .portal
+        .confirm_identity_in_person(
+            &operator(None, OperatorPermissions::all()),
+            id,
+            &PASSPORT.parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    (id, world.login(PHONE).await)
 }
 
 #[tokio::test]
@@ -344,10 +384,16 @@ async fn postal_code_fails_at_exactly_thirty_days() {
     let code = world.last_code(&postal());
 
     world.clock.advance(Duration::days(30));
+    let before = snapshot(&world, id).await;
     let result = world.portal.enter_activation_code(&session, &code).await;
 
-    assert!(matches!(result, Err(Error::CodeExpired)));
+    assert!(matches!(result, Err(Error::CodeExpired)), "{result:?}");
     assert_eq!(tier_of(&world, id).await, Tier::Standard);
+    assert_eq!(
+        snapshot(&world, id).await,
+        before,
+        "the refusal wrote nothing"
+    );
 }
 
 #[tokio::test]
@@ -369,34 +415,52 @@ async fn three_wrong_postal_codes_exhaust_it() {
             other => panic!("expected a wrong code, got {other:?}"),
         }
     }
+    let before = snapshot(&world, id).await;
     let right_too_late = world.portal.enter_activation_code(&session, &code).await;
 
     assert_eq!(left, [2, 1, 0]);
     assert!(matches!(right_too_late, Err(Error::CodeExhausted)));
     assert_eq!(tier_of(&world, id).await, Tier::Standard);
+    assert_eq!(
+        snapshot(&world, id).await,
+        before,
+        "the refusal wrote nothing"
+    );
+    let audited = world.portal.audit_events(id).await.unwrap();
+    let rejections = audited
+        .iter()
+        .filter(|e| e.kind == AuditKind::ActivationCodeRejected)
+        .count();
+    assert_eq!(rejections, 3, "each wrong try is audited");
 }
 
 #[tokio::test]
 async fn a_replacement_code_voids_the_old_one() {
     let world = world();
-    let (_, session) = standard(&world).await;
+    let (id, session) = standard(&world).await;
     let portal = &world.portal;
     portal
         .request_activation_code(&session, ADDRESS)
         .await
         .unwrap();
     let old = world.last_code(&postal());
+    let first = activation_flows(&world, id).await;
     portal
         .request_activation_code(&session, ADDRESS)
         .await
         .unwrap();
     let new = world.last_code(&postal());
+    let second = activation_flows(&world, id).await;
 
+    // Only the newest letter's flow is left: the old code has nothing to match.
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert_ne!(first, second);
     let with_old = portal.enter_activation_code(&session, &old).await;
     let with_new = portal.enter_activation_code(&session, &new).await;
 
     assert!(matches!(with_old, Err(Error::WrongCode { tries_left: 2 })));
     assert_eq!(with_new.unwrap().tier, Tier::Confirmed);
+    assert!(activation_flows(&world, id).await.is_empty());
 }
 
 #[tokio::test]
@@ -405,7 +469,7 @@ async fn a_document_on_another_account_is_refused_and_nothing_is_written() {
     standard(&world).await;
     let other = world.register(Some("+79001112233"), None).await;
     let session = world.login("+79001112233").await;
-    let before = world.stats();
+    let before = snapshot(&world, other).await;
 
     let same_passport = world
         .portal
@@ -426,7 +490,7 @@ async fn a_document_on_another_account_is_refused_and_nothing_is_written() {
 
     assert!(matches!(same_passport, Err(Error::Taken)));
     assert!(matches!(same_snils, Err(Error::Taken)));
-    assert_eq!(world.stats(), before);
+    assert_eq!(snapshot(&world, other).await, before);
     assert_eq!(tier_of(&world, other).await, Tier::Simplified);
 }
 
@@ -681,4 +745,317 @@ async fn a_registry_failure_writes_nothing() {
 
     assert!(matches!(result, Err(Error::Registry(_))));
     assert_eq!(world.stats(), before);
+}
+
+/// Asserts that `old` no longer opens anything and that the account's stamp moved on.
+async fn assert_stale(world: &World, id: AccountId, old: &Authenticated) {
+    let refused = world.portal.require_tier(old, Tier::Simplified).await;
+    assert!(matches!(refused, Err(Error::StaleSession)), "{refused:?}");
+    let stored = world.store.account(id).await.unwrap().unwrap();
+    assert!(stored.credential_stamp() > old.stamp);
+}
+
+#[tokio::test]
+async fn every_tier_change_bumps_the_credential_stamp() {
+    // Raised by a later registry answer, found by the host's poll.
+    let world = world();
+    let slow = registry(&world).pending_for(Duration::minutes(5));
+    let (id, session) = simplified(&world).await;
+    let pending = world
+        .portal
+        .submit_documents(&session, &documents(SNILS, PASSPORT), &slow)
+        .await
+        .unwrap();
+    assert_eq!(pending.session, session, "no tier change yet, same session");
+    world.clock.advance(Duration::minutes(5));
+    world.portal.poll_verifications(&slow).await.unwrap();
+    assert_stale(&world, id, &session).await;
+    assert_eq!(world.login(PHONE).await.tier, Tier::Standard);
+
+    // Confirmed in person.
+    let before = world.login(PHONE).await;
+    world
+        .portal
+        .confirm_identity_in_person(
+            &operator(None, OperatorPermissions::all()),
+            id,
+            &PASSPORT.parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_stale(&world, id, &before).await;
+    assert_eq!(world.login(PHONE).await.tier, Tier::Confirmed);
+
+    // Confirmed by a host's method.
+    let world = self::world();
+    let (id, before) = standard(&world).await;
+    let method = ProofingMethod {
+        name: "qualified-e-signature".into(),
+        reference: "sig-7".into(),
+    };
+    world.portal.confirm_identity_by(id, method).await.unwrap();
+    assert_stale(&world, id, &before).await;
+    assert_eq!(world.login(PHONE).await.tier, Tier::Confirmed);
+}
+
+#[tokio::test]
+async fn a_pending_verification_rejected_later_keeps_the_reason_and_a_correction_verifies() {
+    let world = world();
+    let registry = registry(&world)
+        .pending_for(Duration::minutes(5))
+        .reject(SNILS.parse().unwrap(), "SNILS does not match the name");
+    let (id, session) = simplified(&world).await;
+    world
+        .portal
+        .submit_documents(&session, &documents(SNILS, PASSPORT), &registry)
+        .await
+        .unwrap();
+
+    world.clock.advance(Duration::minutes(5));
+    let report = world.portal.poll_verifications(&registry).await.unwrap();
+    let shown = world
+        .portal
+        .verification_status(&session, &registry)
+        .await
+        .unwrap();
+
+    assert_eq!((report.rejected, report.verified), (1, 0));
+    assert_eq!(
+        shown.status,
+        VerificationStatus::Rejected {
+            reason: "SNILS does not match the name".into()
+        }
+    );
+    assert_eq!(shown.session, session, "a rejection changes no tier");
+    let notice = world.sender.last_to(&to_phone(PHONE)).unwrap();
+    assert_eq!(notice.kind(), MessageKind::DocumentsRejected);
+    assert_eq!(tier_of(&world, id).await, Tier::Simplified);
+
+    let corrected = world
+        .portal
+        .submit_documents(&session, &documents(OTHER_SNILS, PASSPORT), &registry)
+        .await
+        .unwrap();
+    assert_eq!(corrected.status, VerificationStatus::Pending);
+    world.clock.advance(Duration::minutes(5));
+    let report = world.portal.poll_verifications(&registry).await.unwrap();
+    assert_eq!((report.rejected, report.verified), (0, 1));
+    assert_eq!(tier_of(&world, id).await, Tier::Standard);
+}
+
+#[tokio::test]
+async fn a_changed_snils_lowers_a_standard_account_until_a_registry_verifies_it() {
+    let world = world();
+    let registry = registry(&world).reject(OTHER_SNILS.parse().unwrap(), "no match");
+    let (id, session) = standard(&world).await;
+
+    let reply = world
+        .portal
+        .submit_documents(&session, &documents(OTHER_SNILS, PASSPORT), &registry)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        reply.status,
+        VerificationStatus::Rejected {
+            reason: "no match".into()
+        }
+    );
+    assert_eq!(reply.session.tier, Tier::Simplified);
+    assert!(reply.session.stamp > session.stamp);
+    assert_eq!(
+        tier_changes(&world, id).await.last().unwrap(),
+        &(
+            Tier::Standard,
+            Tier::Simplified,
+            TierChangeReason::DocumentsChanged
+        )
+    );
+    let told = world.sender.messages_to(&to_phone(PHONE));
+    assert!(told.iter().any(|m| m.kind() == MessageKind::TierLowered));
+    match world
+        .portal
+        .require_tier(&reply.session, Tier::Standard)
+        .await
+    {
+        Err(Error::InsufficientTier { upgrade, .. }) => {
+            assert_eq!(upgrade, [UpgradePath::SubmitDocuments]);
+        }
+        other => panic!("expected insufficient tier, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_inn_on_another_account_is_refused_and_nothing_is_written() {
+    let world = world();
+    let (_, first) = simplified(&world).await;
+    let mut with_inn = documents(SNILS, PASSPORT);
+    with_inn.inn = Some(common::INN.into());
+    world
+        .portal
+        .submit_documents(&first, &with_inn, &registry(&world))
+        .await
+        .unwrap();
+    let other = world.register(Some("+79001112233"), None).await;
+    let session = world.login("+79001112233").await;
+    let before = snapshot(&world, other).await;
+
+    let mut same_inn = documents(OTHER_SNILS, OTHER_PASSPORT);
+    same_inn.inn = Some(common::INN.into());
+    let refused = world
+        .portal
+        .submit_documents(&session, &same_inn, &registry(&world))
+        .await;
+
+    assert!(matches!(refused, Err(Error::Taken)), "{refused:?}");
+    assert_eq!(snapshot(&world, other).await, before);
+}
+
+#[tokio::test]
+async fn confirming_a_confirmed_account_again_is_refused_and_writes_nothing() {
+    let world = world();
+    let (id, session) = confirmed(&world).await;
+    let before = snapshot(&world, id).await;
+
+    let by_post = world
+        .portal
+        .request_activation_code(&session, ADDRESS)
+        .await;
+    let by_code = world
+        .portal
+        .enter_activation_code(&session, &OneTimeCode::new("ZZZZZZZZZZ"))
+        .await;
+    let in_person = world
+        .portal
+        .confirm_identity_in_person(
+            &operator(None, OperatorPermissions::all()),
+            id,
+            &PASSPORT.parse().unwrap(),
+        )
+        .await;
+    let by_method = world
+        .portal
+        .confirm_identity_by(
+            id,
+            ProofingMethod {
+                name: "bank".into(),
+                reference: "tx-1".into(),
+            },
+        )
+        .await;
+
+    for refused in [by_post.map(drop), by_code.map(drop), in_person, by_method] {
+        assert!(matches!(refused, Err(Error::NotPossible(_))), "{refused:?}");
+    }
+    assert_eq!(snapshot(&world, id).await, before);
+    assert!(
+        world.sender.last_to(&postal()).is_none(),
+        "no letter was sent"
+    );
+}
+
+#[tokio::test]
+async fn a_standard_account_is_told_both_ways_to_confirmed() {
+    let world = world();
+    let (_, session) = standard(&world).await;
+
+    let refused = world.portal.require_tier(&session, Tier::Confirmed).await;
+
+    match refused {
+        Err(Error::InsufficientTier {
+            required,
+            actual,
+            upgrade,
+        }) => {
+            assert_eq!((required, actual), (Tier::Confirmed, Tier::Standard));
+            assert_eq!(
+                upgrade,
+                [
+                    UpgradePath::ConfirmInPerson,
+                    UpgradePath::ActivationCodeByPost
+                ]
+            );
+        }
+        other => panic!("expected insufficient tier, got {other:?}"),
+    }
+    world
+        .portal
+        .require_tier(&session, Tier::Standard)
+        .await
+        .unwrap();
+}
+
+/// A registry that hands out a new ticket with every "pending" and forgets the old one,
+/// as some queue-based gateways do; the second poll verifies.
+#[derive(Debug, Default)]
+struct RenewingRegistry {
+    polls: std::sync::Mutex<u32>,
+}
+
+impl DocumentRegistry for RenewingRegistry {
+    async fn verify(&self, _: &DocumentSubmission) -> Result<RegistryAnswer, RegistryError> {
+        Ok(RegistryAnswer::Pending {
+            ticket: RegistryTicket::new("ticket-0"),
+        })
+    }
+
+    async fn poll(&self, ticket: &RegistryTicket) -> Result<RegistryAnswer, RegistryError> {
+        let mut polls = self.polls.lock().unwrap();
+        if ticket.as_str() != format!("ticket-{polls}") {
+            return Err(RegistryError::UnknownTicket);
+        }
+        *polls += 1;
+        Ok(if *polls < 2 {
+            RegistryAnswer::Pending {
+                ticket: RegistryTicket::new(format!("ticket-{polls}")),
+            }
+        } else {
+            RegistryAnswer::Verified
+        })
+    }
+}
+
+/// Regression: a renewed ticket in a "pending" answer was dropped, so the next poll
+/// asked about the old ticket and failed for ever.
+#[tokio::test]
+async fn a_renewed_registry_ticket_is_kept_for_the_next_poll() {
+    let world = world();
+    let registry = RenewingRegistry::default();
+    let (id, session) = simplified(&world).await;
+    world
+        .portal
+        .submit_documents(&session, &documents(SNILS, PASSPORT), &registry)
+        .await
+        .unwrap();
+
+    let first = world.portal.poll_verifications(&registry).await.unwrap();
+    let second = world.portal.poll_verifications(&registry).await.unwrap();
+
+    assert_eq!((first.pending, first.failed), (1, 0));
+    assert_eq!((second.verified, second.failed), (1, 0), "{second:?}");
+    assert_eq!(tier_of(&world, id).await, Tier::Standard);
+}
+
+#[tokio::test]
+async fn a_pending_answer_with_the_same_ticket_writes_nothing() {
+    let world = world();
+    let slow = registry(&world).pending_for(Duration::minutes(5));
+    let (id, session) = simplified(&world).await;
+    world
+        .portal
+        .submit_documents(&session, &documents(SNILS, PASSPORT), &slow)
+        .await
+        .unwrap();
+    let before = snapshot(&world, id).await;
+
+    let report = world.portal.poll_verifications(&slow).await.unwrap();
+    let status = world
+        .portal
+        .verification_status(&session, &slow)
+        .await
+        .unwrap();
+
+    assert_eq!(report.pending, 1);
+    assert_eq!(status.status, VerificationStatus::Pending);
+    assert_eq!(snapshot(&world, id).await, before);
 }

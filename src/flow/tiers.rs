@@ -324,7 +324,15 @@ pub(crate) fn answered(
     };
     let (status, messages) = match answer {
         RegistryAnswer::Pending { ticket } => {
-            state.outcome = Outcome::Pending { ticket };
+            // A registry may hand out a new ticket with each "pending": keep the
+            // newest, or every later poll would ask about one it has forgotten. The
+            // same ticket again changes nothing and writes nothing.
+            let renewed =
+                !matches!(&state.outcome, Outcome::Pending { ticket: old } if *old == ticket);
+            if renewed {
+                state.outcome = Outcome::Pending { ticket };
+                changes.update_flow(flow);
+            }
             (VerificationStatus::Pending, Vec::new())
         }
         RegistryAnswer::Verified => {
