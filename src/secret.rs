@@ -4,6 +4,36 @@
 //! `Display`, `Debug` prints only the type name, and the memory is zeroized on drop.
 //! The one way to read the value is the method named `expose_secret`, easy to grep for
 //! in a review.
+//!
+//! ```
+//! use portal_auth::Password;
+//!
+//! let password = Password::new("Hunter2!x");
+//! assert_eq!(format!("{password:?}"), "Password(<redacted>)");
+//! assert_eq!(password.expose_secret(), "Hunter2!x");
+//! ```
+//!
+//! Printing one with `{}` does not compile, for any of the four types:
+//!
+//! ```compile_fail,E0277
+//! let password = portal_auth::Password::new("Hunter2!x");
+//! let _ = format!("{password}");
+//! ```
+//!
+//! ```compile_fail,E0277
+//! let code = portal_auth::OneTimeCode::new("042042");
+//! let _ = format!("{code}");
+//! ```
+//!
+//! ```compile_fail,E0277
+//! let token = portal_auth::LinkToken::new("tok-abc");
+//! let _ = format!("{token}");
+//! ```
+//!
+//! ```compile_fail,E0277
+//! let answer = portal_auth::Answer::new("Barsik");
+//! let _ = format!("{answer}");
+//! ```
 
 use std::fmt;
 

@@ -58,11 +58,8 @@
 //! assert_eq!(stored.verify(&key, b"flow-7/phone", &code, late), Err(CodeError::Expired));
 //! ```
 //!
-//! # Known limitations
-//!
-//! - `totp-rs` is used without its `zeroize` feature, so the copy of a TOTP secret it
-//!   holds while generating or checking a code is not wiped when dropped (the
-//!   [`TotpSecret`] itself is).
+//! The copy of a TOTP secret that `totp-rs` holds while generating or checking a code
+//! is wiped when dropped too: the crate is built with `totp-rs`'s `zeroize` feature.
 
 mod alphabet;
 mod backup;

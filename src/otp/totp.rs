@@ -121,8 +121,8 @@ impl TotpSecret {
     /// RFC-compliant (checked by a test through `Builder::build`), so callers use the
     /// infallible `build_noncompliant`.
     fn builder(&self) -> Builder {
-        // Without totp-rs's `zeroize` feature its copy of the secret is not wiped on
-        // drop; see the module's known limitations.
+        // totp-rs is built with its `zeroize` feature (Cargo.toml), so the `Secret` and
+        // the `TOTP` made from this builder wipe their copy of the secret on drop.
         Builder::new()
             .with_secret(Secret::new_stack(self.0))
             .with_digits(DIGITS)
