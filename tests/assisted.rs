@@ -172,6 +172,13 @@ async fn the_service_centre_restores_access_with_a_temporary_password_and_an_aud
         matches!(blocked, Err(Error::NotPossible(_))),
         "only a password change is allowed: {blocked:?}"
     );
+    // Regression: the tier calls skipped the check, so a service gated by
+    // `require_tier` was served on a temporary password nobody had replaced.
+    let gated = world.portal.require_tier(&session, Tier::Simplified).await;
+    assert!(
+        matches!(gated, Err(Error::NotPossible(_))),
+        "no service on a temporary password: {gated:?}"
+    );
     let renewed = world
         .portal
         .change_password(
@@ -183,6 +190,11 @@ async fn the_service_centre_restores_access_with_a_temporary_password_and_an_aud
         .await
         .unwrap();
     assert!(!renewed.must_change_password);
+    world
+        .portal
+        .require_tier(&renewed, Tier::Standard)
+        .await
+        .unwrap();
 
     let told = world.sender.messages_to(&to_email(EMAIL));
     assert!(

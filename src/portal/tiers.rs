@@ -7,7 +7,6 @@ use crate::audit::TierChangeReason;
 use crate::clock::Clock;
 use crate::error::{Error, Field};
 use crate::flow::login::Authenticated;
-use crate::flow::settings::check_session;
 use crate::flow::tiers;
 use crate::flow::{Flow, FlowKind};
 use crate::human::HumanCheck;
@@ -55,7 +54,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ) -> Result<VerificationReply, Error> {
         let now = self.now();
         let submission = request.validate(now.date())?;
-        let account = self.tier_session_account(session).await?;
+        let account = self.session_account(session).await?;
         let key = tiers::submissions_key(account.id());
         let counter = self.store.counter(&key, now).await?;
         tiers::check_submission_limit(&self.config, counter, now)?;
@@ -94,7 +93,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         registry: &impl DocumentRegistry,
     ) -> Result<VerificationReply, Error> {
         let now = self.now();
-        let account = self.tier_session_account(session).await?;
+        let account = self.session_account(session).await?;
         let flows = self.store.flows_of_account(account.id()).await?;
         let pending = tiers::verification_flow(&flows, now)
             .filter(|flow| tiers::pending_ticket(flow).is_some())
@@ -240,7 +239,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
                 reason: "between 5 and 300 characters".to_owned(),
             });
         }
-        let account = self.tier_session_account(session).await?;
+        let account = self.session_account(session).await?;
         let flows = self.store.flows_of_account(account.id()).await?;
 
         let step = tiers::request_activation_code(
@@ -271,7 +270,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         code: &OneTimeCode,
     ) -> Result<Authenticated, Error> {
         let now = self.now();
-        let account = self.tier_session_account(session).await?;
+        let account = self.session_account(session).await?;
         let flows = self.store.flows_of_account(account.id()).await?;
 
         let step = tiers::enter_activation_code(&self.config, account, &flows, code, now)?;
@@ -283,9 +282,10 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// # Errors
     ///
     /// [`Error::InsufficientTier`] with the steps that would raise the account,
-    /// [`Error::StaleSession`].
+    /// [`Error::StaleSession`], [`Error::NotPossible`] while a temporary password from
+    /// a service centre waits to be replaced (no service is served on it).
     pub async fn require_tier(&self, session: &Authenticated, required: Tier) -> Result<(), Error> {
-        let account = self.tier_session_account(session).await?;
+        let account = self.session_account(session).await?;
         if account.meets(required) {
             return Ok(());
         }
@@ -294,12 +294,6 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
             actual: account.tier(),
             upgrade: upgrade_paths(account.tier(), required),
         })
-    }
-
-    async fn tier_session_account(&self, session: &Authenticated) -> Result<Account, Error> {
-        let account = self.load_account(session.account).await?;
-        check_session(&account, session)?;
-        Ok(account)
     }
 
     /// Whether a document of the submission is on file for another account.
