@@ -594,6 +594,11 @@ async fn an_unknown_document_offers_stable_decoy_channels_and_sends_nothing() {
         "{sent:?}"
     );
     assert!(world.sender.messages().is_empty());
+    assert_eq!(
+        world.sender.decoys().len(),
+        1,
+        "the sender still takes one call, for nobody"
+    );
     let guess = world
         .portal
         .submit_recovery_code(*flow, &OneTimeCode::new("123456"))
@@ -868,4 +873,66 @@ async fn an_expired_or_malformed_recovery_code_writes_nothing() {
     assert!(matches!(expired, Err(Error::CodeExpired)), "{expired:?}");
     assert_eq!(world.stats(), before);
     assert_eq!(version().await, at);
+}
+
+/// Each code a known contact is sent, an unknown one costs the sender a `discard` for
+/// nobody, and a failing gateway fails both alike.
+#[tokio::test]
+async fn an_unknown_contact_calls_the_sender_as_often_as_a_known_one() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let mut counts = Vec::new();
+    for contact in [PHONE, "+79990001189"] {
+        world.sender.clear();
+        let flow = flow_of(
+            &world
+                .portal
+                .start_recovery(&by_contact(contact))
+                .await
+                .unwrap(),
+        );
+        world.clock.advance(Duration::seconds(60));
+        world.portal.resend_recovery_proof(flow).await.unwrap();
+        let sender = &world.sender;
+        counts.push((sender.messages().len(), sender.decoys().len()));
+    }
+    assert_eq!(counts, [(2, 0), (0, 2)]);
+    assert!(
+        world
+            .sender
+            .decoys()
+            .iter()
+            .all(|d| (d.kind(), d.channel()) == (MessageKind::RecoveryCode, Channel::Sms))
+    );
+
+    world.sender.set_failing(true);
+    for contact in [PHONE, "+79990001189"] {
+        let failed = world.portal.start_recovery(&by_contact(contact)).await;
+        assert!(matches!(failed, Err(Error::Delivery { .. })), "{failed:?}");
+    }
+}
+
+/// Regression: the document step looked for the account before the flow's state, so
+/// a cancelled recovery of an unknown contact answered "wrong step" where a known
+/// one answered "the flow is over".
+#[tokio::test]
+async fn a_document_given_to_an_ended_recovery_answers_alike_for_an_unknown_contact() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let mut replies = Vec::new();
+    for contact in [PHONE, "+79990001189"] {
+        let flow = flow_of(
+            &world
+                .portal
+                .start_recovery(&by_contact(contact))
+                .await
+                .unwrap(),
+        );
+        let early = world.portal.submit_recovery_document(flow, SNILS).await;
+        world.portal.cancel_recovery(flow).await.unwrap();
+        let late = world.portal.submit_recovery_document(flow, SNILS).await;
+        replies.push(format!("{early:?} / {late:?}"));
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(replies[0], "Err(WrongStep) / Err(FlowOver)");
 }

@@ -680,3 +680,33 @@ async fn a_throttled_start_and_a_lost_race_write_nothing() {
     assert_eq!(world.stats(), before);
     assert_eq!(flow_version(&world, flows[1].0).await, version);
 }
+
+/// Each code a free contact is sent, a taken one costs the sender a `discard` for
+/// nobody: the owner's one notice stands for the first code, a stand-in for each resend.
+#[tokio::test]
+async fn a_taken_contact_calls_the_sender_as_often_as_a_free_one() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let mut counts = Vec::new();
+    for phone in [PHONE, "+79990001189"] {
+        world.sender.clear();
+        let started = world
+            .portal
+            .start_registration(&request(Some(phone), None))
+            .await
+            .unwrap();
+        world.clock.advance(Duration::seconds(60));
+        world
+            .portal
+            .resend_registration_code(started.flow)
+            .await
+            .unwrap();
+        counts.push(world.sender.attempts());
+        if phone == PHONE {
+            let decoys = world.sender.decoys();
+            assert_eq!(decoys.len(), 1, "the resend to a taken contact");
+            assert_eq!(decoys[0].kind(), MessageKind::RegistrationCode);
+        }
+    }
+    assert_eq!(counts, [2, 2]);
+}

@@ -24,7 +24,7 @@ use crate::config::PortalConfig;
 use crate::error::{Error, Field};
 use crate::identity::{Email, Phone};
 use crate::ids::random_id;
-use crate::notify::{Message, MessageKind, Recipient};
+use crate::notify::{Decoy, Message, MessageKind, Outgoing, Recipient};
 use crate::otp::CodePolicy;
 use crate::store::Changeset;
 
@@ -238,6 +238,8 @@ pub(crate) enum FlowState {
 pub(crate) struct Step<R> {
     pub(crate) changes: Changeset,
     pub(crate) messages: Vec<Message>,
+    /// Stand-ins for the codes an unknown identifier would have been sent.
+    pub(crate) decoys: Vec<Decoy>,
     pub(crate) reply: R,
 }
 
@@ -246,6 +248,7 @@ impl<R> Step<R> {
         Self {
             changes,
             messages: Vec::new(),
+            decoys: Vec::new(),
             reply,
         }
     }
@@ -253,6 +256,25 @@ impl<R> Step<R> {
     pub(crate) fn with_messages(mut self, messages: Vec<Message>) -> Self {
         self.messages = messages;
         self
+    }
+
+    /// Adds a code message, or its stand-in when nobody receives it.
+    pub(crate) fn with_outgoing(mut self, outgoing: Outgoing) -> Self {
+        match outgoing {
+            Outgoing::Message(message) => self.messages.push(message),
+            Outgoing::Decoy(decoy) => self.decoys.push(decoy),
+        }
+        self
+    }
+
+    /// The same messages and stand-ins with another reply.
+    pub(crate) fn map_reply<T>(self, f: impl FnOnce(R) -> T) -> Step<T> {
+        Step {
+            changes: self.changes,
+            messages: self.messages,
+            decoys: self.decoys,
+            reply: f(self.reply),
+        }
     }
 }
 

@@ -23,11 +23,13 @@
 //! Nothing about whether an identifier has an account, before the proof:
 //!
 //! - a contact start always answers "code sent to `<masked input>`"; an unknown
-//!   contact simply never receives it, and every code typed is wrong;
+//!   contact never receives it (the sender gets a
+//!   [`discard`](crate::notify::MessageSender::discard) call instead of a `send`), and
+//!   every code typed is wrong;
 //! - a document start always offers delivery channels; for an unknown document they
 //!   are plausible masked channels derived from a keyed digest of the document (the
 //!   same every time): a phone, an e-mail or both, as a real account may have, and
-//!   choosing one sends nothing. Decoy e-mails use a few common mail domains, so a
+//!   choosing one sends nothing (again a `discard`). Decoy e-mails use a few common mail domains, so a
 //!   real e-mail at an uncommon domain still stands out;
 //! - the tier, the security question and whether 2FA is on are revealed only after
 //!   the code proved the person holds a confirmed contact of the account.
@@ -46,7 +48,7 @@ use crate::config::PortalConfig;
 use crate::error::Error;
 use crate::identity::{DocumentId, Email, Phone};
 use crate::lang::Lang;
-use crate::notify::{Channel, Message, MessageKind, Recipient};
+use crate::notify::{Channel, Decoy, Message, MessageKind, Outgoing, Recipient};
 use crate::otp::CodePolicy;
 use crate::password::PasswordHash;
 use crate::secret::OneTimeCode;
@@ -299,7 +301,7 @@ pub(crate) fn start(
 ) -> Step<RecoveryStep> {
     let id = FlowId::random(rng);
     let mut changes = Changeset::default();
-    let mut messages = Vec::new();
+    let mut outgoing = None;
     let contact = match parsed {
         Parsed::Phone(phone) => Some(Target::phone(phone, account.is_some())),
         Parsed::Email(email) => Some(Target::email(email, account.is_some())),
@@ -307,8 +309,8 @@ pub(crate) fn start(
     };
     let proof_channel = contact.as_ref().map(|target| target.channel);
     let (route, first_stage, reply) = if let Some(target) = contact {
-        let (code, message) = send_proof(config, id, &target, config.lang, now, rng);
-        messages.extend(message);
+        let (code, proof) = send_proof(config, id, &target, config.lang, now, rng);
+        outgoing = Some(proof);
         let reply = RecoveryStep::ProofSent {
             flow: id,
             channel: target.channel,
@@ -360,7 +362,11 @@ pub(crate) fn start(
         outlive_proof(&mut flow, config, channel, now);
     }
     changes.insert_flow(flow);
-    Step::new(changes, reply).with_messages(messages)
+    let step = Step::new(changes, reply);
+    match outgoing {
+        Some(proof) => step.with_outgoing(proof),
+        None => step,
+    }
 }
 
 /// Keeps the flow alive at least as long as the proof it has just sent.
@@ -448,33 +454,38 @@ fn send_proof(
     lang: Lang,
     now: OffsetDateTime,
     rng: &mut impl rand::CryptoRng,
-) -> (SentCode, Option<Message>) {
+) -> (SentCode, Outgoing) {
     let policy = proof_policy(config, target.channel);
     let (code, plain) = SentCode::issue(&config.code_key, policy, flow, STEP, now, rng);
-    let message = target
-        .recipient()
-        .map(|recipient| proof_message(config, flow, recipient, lang, plain));
-    (code, message)
+    (code, proof_message(config, flow, target, lang, plain))
 }
 
+/// The code or link for `target`; for a target nobody stands behind (an unknown
+/// identifier's), its stand-in, so both paths call the sender once.
 fn proof_message(
     config: &PortalConfig,
     flow: FlowId,
-    recipient: Recipient,
+    target: &Target,
     lang: Lang,
     plain: OneTimeCode,
-) -> Message {
-    match recipient {
-        Recipient::Email(_) => {
-            let link = format!(
-                "{}?flow={flow}&token={}",
-                config.recovery_link_base,
-                plain.expose_secret()
-            );
-            Message::with_link(MessageKind::RecoveryLink, recipient, lang, plain, &link)
-        }
-        recipient => Message::new(MessageKind::RecoveryCode, recipient, lang, Some(plain)),
-    }
+) -> Outgoing {
+    let kind = match target.channel {
+        Channel::Email => MessageKind::RecoveryLink,
+        _ => MessageKind::RecoveryCode,
+    };
+    let Some(recipient) = target.recipient() else {
+        return Outgoing::Decoy(Decoy::new(kind, target.channel));
+    };
+    Outgoing::Message(if kind == MessageKind::RecoveryLink {
+        let link = format!(
+            "{}?flow={flow}&token={}",
+            config.recovery_link_base,
+            plain.expose_secret()
+        );
+        Message::with_link(kind, recipient, lang, plain, &link)
+    } else {
+        Message::new(kind, recipient, lang, Some(plain))
+    })
 }
 
 fn proof_policy(config: &PortalConfig, channel: Channel) -> &CodePolicy {
@@ -510,7 +521,7 @@ pub(crate) fn choose_channel(
         .get(index)
         .cloned()
         .ok_or(Error::NotPossible("no such channel"))?;
-    let (code, message) = send_proof(config, id, &target, state.lang, now, rng);
+    let (code, proof) = send_proof(config, id, &target, state.lang, now, rng);
     let channel = target.channel;
     let reply = RecoveryStep::ProofSent {
         flow: id,
@@ -521,7 +532,7 @@ pub(crate) fn choose_channel(
     outlive_proof(&mut flow, config, channel, now);
     let mut changes = Changeset::default();
     changes.update_flow(flow);
-    Ok(Step::new(changes, reply).with_messages(message.into_iter().collect()))
+    Ok(Step::new(changes, reply).with_outgoing(proof))
 }
 
 /// Sends a fresh proof, after the cooldown; the tries left carry over.
@@ -545,9 +556,7 @@ pub(crate) fn resend(
         now,
         rng,
     )?;
-    let message = target
-        .recipient()
-        .map(|recipient| proof_message(config, id, recipient, lang, plain));
+    let proof = proof_message(config, id, target, lang, plain);
     let channel = target.channel;
     let reply = RecoveryStep::ProofSent {
         flow: id,
@@ -557,7 +566,7 @@ pub(crate) fn resend(
     outlive_proof(&mut flow, config, channel, now);
     let mut changes = Changeset::default();
     changes.update_flow(flow);
-    Ok(Step::new(changes, reply).with_messages(message.into_iter().collect()))
+    Ok(Step::new(changes, reply).with_outgoing(proof))
 }
 
 /// Checks the SMS code or the link token. A wrong one spends a try; an exhausted code
@@ -659,6 +668,16 @@ pub(crate) fn give_document(
 }
 
 /// The stage the flow waits in for an answer, checked before the answer is hashed.
+/// Refuses a document given to a flow that is not waiting for one, before anything
+/// about the account is read: a decoy flow and a real one answer alike.
+pub(crate) fn expect_document(flow: &mut Flow, now: OffsetDateTime) -> Result<(), Error> {
+    let state = state_of(flow, now)?;
+    match state.stage {
+        Stage::Document { .. } => Ok(()),
+        _ => Err(Error::WrongStep),
+    }
+}
+
 pub(crate) fn expect_answer(flow: &mut Flow, now: OffsetDateTime) -> Result<(), Error> {
     let state = state_of(flow, now)?;
     match state.stage {

@@ -16,7 +16,7 @@ use crate::config::PortalConfig;
 use crate::error::{Error, Field};
 use crate::identity::{Email, Phone};
 use crate::lang::Lang;
-use crate::notify::{Message, MessageKind};
+use crate::notify::{Decoy, Message, MessageKind, Outgoing};
 use crate::password::{PasswordHash, PersonalData};
 use crate::secret::OneTimeCode;
 use crate::store::Changeset;
@@ -241,16 +241,20 @@ pub(crate) fn resend(
     let policy = state.target.code_policy(config);
     let step = code_step(state.taken);
     let plain = state.code.resend(config, policy, id, step, now, rng)?;
-    // A taken contact already had its owner notified; it gets nothing more.
-    let messages = if state.taken {
-        Vec::new()
+    // A taken contact already had its owner notified; it gets nothing more, and the
+    // sender is handed the stand-in of the code a free contact would get.
+    let outgoing = if state.taken {
+        Outgoing::Decoy(Decoy::new(
+            MessageKind::RegistrationCode,
+            state.target.recipient().channel(),
+        ))
     } else {
-        vec![Message::new(
+        Outgoing::Message(Message::new(
             MessageKind::RegistrationCode,
             state.target.recipient(),
             state.lang,
             Some(plain),
-        )]
+        ))
     };
     let reply = RegistrationStarted {
         flow: id,
@@ -258,7 +262,7 @@ pub(crate) fn resend(
     };
     let mut changes = Changeset::default();
     changes.update_flow(flow);
-    Ok(Step::new(changes, reply).with_messages(messages))
+    Ok(Step::new(changes, reply).with_outgoing(outgoing))
 }
 
 /// Checks the code. A wrong code still commits the spent try; a code refused without

@@ -489,11 +489,7 @@ pub(crate) fn enter_activation_code(
                 now,
             )?;
             step.changes.delete_flow(&flow);
-            Ok(Step {
-                changes: step.changes,
-                messages: step.messages,
-                reply: Ok(step.reply),
-            })
+            Ok(step.map_reply(Ok))
         }
         Err(error @ Error::WrongCode { .. }) => {
             let mut changes = Changeset::default();

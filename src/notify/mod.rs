@@ -237,4 +237,50 @@ impl SendError {
 pub trait MessageSender: Send + Sync {
     /// Delivers one message.
     fn send(&self, message: &Message) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Stands in for a code that an identifier with no account would have been sent.
+    ///
+    /// A recovery started with an unknown phone or e-mail, or a registration on a
+    /// contact that already has an account, walks the same steps as a real one; where
+    /// the real one sends a code, this one calls `discard` once instead, so every path
+    /// makes the same number of calls to the sender. There is nobody to deliver to.
+    ///
+    /// The default does nothing and returns at once, so a sender that delivers inline
+    /// makes real contacts measurably slower. A host that cares makes `send` enqueue,
+    /// and `discard` do the same amount of work (enqueue a message its worker drops).
+    /// An error here is reported to the caller exactly as a failed code delivery is.
+    fn discard(&self, decoy: &Decoy) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = decoy;
+        std::future::ready(Ok(()))
+    }
+}
+
+/// A code message that was not sent because nobody stands behind its recipient: what
+/// [`MessageSender::discard`] is given. It holds no recipient and no code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoy {
+    kind: MessageKind,
+    channel: Channel,
+}
+
+impl Decoy {
+    pub(crate) fn new(kind: MessageKind, channel: Channel) -> Self {
+        Self { kind, channel }
+    }
+
+    /// What the real message would have been about.
+    pub fn kind(&self) -> MessageKind {
+        self.kind
+    }
+
+    /// The channel it would have travelled by.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+}
+
+/// A code message for a real recipient, or the stand-in for one nobody receives.
+pub(crate) enum Outgoing {
+    Message(Message),
+    Decoy(Decoy),
 }

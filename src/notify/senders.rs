@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Message, MessageSender, Recipient, SendError};
+use super::{Decoy, Message, MessageSender, Recipient, SendError};
 
 /// Prints every message to standard output, code included: for examples and local
 /// development only, never for production.
@@ -37,6 +37,7 @@ pub struct RecordingSender {
 #[derive(Debug, Default)]
 struct Recorded {
     messages: Vec<Message>,
+    decoys: Vec<Decoy>,
     failing: bool,
 }
 
@@ -71,12 +72,26 @@ impl RecordingSender {
             .cloned()
     }
 
-    /// Forgets every recorded message.
-    pub fn clear(&self) {
-        self.lock().messages.clear();
+    /// Every stand-in handed to [`MessageSender::discard`] so far, oldest first.
+    pub fn decoys(&self) -> Vec<Decoy> {
+        self.lock().decoys.clone()
     }
 
-    /// Makes every later send fail (or succeed again).
+    /// How many calls the sender has taken: messages and stand-ins alike. An unknown
+    /// identifier walks the same steps as a real one, so both make as many.
+    pub fn attempts(&self) -> usize {
+        let recorded = self.lock();
+        recorded.messages.len() + recorded.decoys.len()
+    }
+
+    /// Forgets every recorded message and stand-in.
+    pub fn clear(&self) {
+        let mut recorded = self.lock();
+        recorded.messages.clear();
+        recorded.decoys.clear();
+    }
+
+    /// Makes every later send and discard fail (or succeed again).
     pub fn set_failing(&self, failing: bool) {
         self.lock().failing = failing;
     }
@@ -93,6 +108,15 @@ impl MessageSender for RecordingSender {
             return Err(SendError::new("recording sender told to fail"));
         }
         recorded.messages.push(message.clone());
+        Ok(())
+    }
+
+    async fn discard(&self, decoy: &Decoy) -> Result<(), SendError> {
+        let mut recorded = self.lock();
+        if recorded.failing {
+            return Err(SendError::new("recording sender told to fail"));
+        }
+        recorded.decoys.push(*decoy);
         Ok(())
     }
 }

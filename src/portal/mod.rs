@@ -114,6 +114,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         let Step {
             changes,
             messages,
+            decoys,
             reply,
         } = step;
         if !changes.is_empty() {
@@ -131,6 +132,13 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
                 if message.code().is_some() {
                     return Err(Error::Delivery { flow, source });
                 }
+            }
+        }
+        // A decoy stands in for a code, so its failure reads as a code's failure.
+        for decoy in &decoys {
+            if let Err(source) = self.sender.discard(decoy).await {
+                log::warning!(kind = ?decoy.kind(), channel = ?decoy.channel(), "message not delivered");
+                return Err(Error::Delivery { flow, source });
             }
         }
         Ok(reply)

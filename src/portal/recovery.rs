@@ -148,7 +148,8 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         document: &str,
     ) -> Result<RecoveryStep, Error> {
         let now = self.now();
-        let loaded = self.load_flow(flow).await?;
+        let mut loaded = self.load_flow(flow).await?;
+        recovery::expect_document(&mut loaded, now)?;
         let account = self
             .recovery_account(&loaded)
             .await?
