@@ -61,7 +61,11 @@ pub enum PhoneError {
     #[error("phone is empty")]
     Empty,
     /// A letter or symbol other than a digit, space, dash, parenthesis, dot or leading `+`.
-    #[error("phone contains invalid character {0:?}")]
+    ///
+    /// The character is kept for a form to point at, but stays out of the message: a
+    /// person who types a password into the one login field would otherwise put a
+    /// piece of it into the host's logs.
+    #[error("phone contains an invalid character")]
     InvalidCharacter(char),
     /// Fewer digits than any accepted form has.
     #[error("phone has too few digits")]
@@ -315,7 +319,8 @@ mod tests {
         );
         assert_eq!(
             PhoneError::InvalidCharacter('x').to_string(),
-            "phone contains invalid character 'x'"
+            "phone contains an invalid character",
+            "the character stays out of the message"
         );
     }
 }

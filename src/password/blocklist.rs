@@ -6,6 +6,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use super::normalize::collect_zeroizing;
+
 /// The embedded list: lowercased, one password a line.
 const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
 
@@ -43,7 +45,11 @@ fn len() -> usize {
 ///   decorations are the first thing a guessing tool tries), when that base is at least
 ///   four characters long.
 pub(crate) fn is_common(lowercased: &str) -> bool {
-    let shifted: String = lowercased.chars().map(russian_key_to_latin).collect();
+    // The password under another name: wiped on drop like every other copy of it.
+    let shifted = collect_zeroizing(
+        lowercased.chars().map(russian_key_to_latin),
+        lowercased.len(),
+    );
 
     [lowercased, shifted.as_str()].into_iter().any(|form| {
         let set = set();
