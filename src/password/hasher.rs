@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use zeroize::{Zeroize, Zeroizing};
 
-use super::normalize::normalize;
+use super::normalize::{is_oversized, normalize};
 use crate::Password;
 
 /// Salt length in bytes (the PHC format's recommendation).
@@ -96,6 +96,10 @@ pub enum HashError {
     /// The hashing worker stopped before finishing (the runtime is shutting down).
     #[error("password hasher is unavailable")]
     Unavailable,
+    /// The password to hash is longer than [`MAX_PASSWORD_BYTES`](crate::password::MAX_PASSWORD_BYTES); a policy check
+    /// refuses it first.
+    #[error("password is too long to hash")]
+    PasswordTooLong,
 }
 
 impl From<argon2::Error> for HashError {
@@ -431,8 +435,27 @@ impl PasswordHasher {
     ///
     /// [`HashError::ParamsAboveCeiling`] (before allocating anything),
     /// [`HashError::OutOfMemory`], [`HashError::Argon2`] or [`HashError::Unavailable`].
-    /// A wrong password is not an error.
+    /// A wrong password is not an error, and neither is one over
+    /// [`MAX_PASSWORD_BYTES`](crate::password::MAX_PASSWORD_BYTES): it costs one dummy verification and does not match.
     pub async fn verify(
+        &self,
+        password: &Password,
+        hash: &PasswordHash,
+    ) -> Result<Verification, HashError> {
+        if is_oversized(password) {
+            // The time of one verification, and no match.
+            let _ = self
+                .verify_checked(&Password::new(""), &self.inner.dummy)
+                .await;
+            return Ok(Verification {
+                matches: false,
+                needs_rehash: false,
+            });
+        }
+        self.verify_checked(password, hash).await
+    }
+
+    async fn verify_checked(
         &self,
         password: &Password,
         hash: &PasswordHash,
@@ -478,6 +501,14 @@ impl PasswordHasher {
         password: &Password,
         hash: &PasswordHash,
     ) -> Result<Verification, HashError> {
+        if is_oversized(password) {
+            // As in `verify`: the time of one verification, and no match.
+            let _ = self.verify_blocking(&Password::new(""), &self.inner.dummy);
+            return Ok(Verification {
+                matches: false,
+                needs_rehash: false,
+            });
+        }
         let job = self.verify_job(password, hash)?;
         self.run_blocking(job.needed_blocks(), |inner, blocks| job.run(inner, blocks))
     }
@@ -501,6 +532,9 @@ impl PasswordHasher {
     }
 
     fn hash_job(&self, password: &Password) -> Result<HashJob, HashError> {
+        if is_oversized(password) {
+            return Err(HashError::PasswordTooLong);
+        }
         let mut salt = [0u8; SALT_LEN];
         crate::random::os_rng().fill_bytes(&mut salt);
         let params = self.inner.params.to_argon2()?;
@@ -821,6 +855,7 @@ mod tests {
     use argon2::{AssociatedData, ParamsBuilder};
 
     use super::*;
+    use crate::password::MAX_PASSWORD_BYTES;
 
     fn fast() -> PasswordHasher {
         PasswordHasher::new(HasherConfig::danger_fast_insecure().with_permits(2)).unwrap()
@@ -929,6 +964,30 @@ mod tests {
                 .await
                 .unwrap()
                 .matches
+        );
+    }
+
+    #[tokio::test]
+    async fn an_oversized_password_costs_one_verify_never_matches_and_is_never_hashed() {
+        let hasher = fast();
+        let typed = "Ledokol-7z!Q".repeat(400);
+        let hash = hasher
+            .hash_blocking(&Password::new(&typed[..4092]))
+            .unwrap();
+        let oversized = Password::new(typed);
+        assert!(MAX_PASSWORD_BYTES < oversized.expose_secret().len());
+
+        let before = hasher.verifications();
+        let verification = hasher.verify(&oversized, &hash).await.unwrap();
+        assert!(!verification.matches);
+        assert_eq!(hasher.verifications(), before + 1, "one verification spent");
+        let blocking = hasher.verify_blocking(&oversized, &hash).unwrap();
+        assert!(!blocking.matches);
+        assert_eq!(hasher.verifications(), before + 2);
+
+        assert_eq!(
+            hasher.hash(&oversized).await.unwrap_err(),
+            HashError::PasswordTooLong
         );
     }
 

@@ -55,6 +55,6 @@ mod personal;
 mod policy;
 
 pub use hasher::{HashError, HashParams, HasherConfig, PasswordHash, PasswordHasher, Verification};
-pub use normalize::normalize;
+pub use normalize::{MAX_PASSWORD_BYTES, normalize};
 pub use personal::{PersonalData, PersonalDataKind};
 pub use policy::{CharClass, MIN_ACCEPTED_MAX_LENGTH, PasswordPolicy, PolicyViolations, Violation};

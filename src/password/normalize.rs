@@ -5,6 +5,22 @@ use zeroize::Zeroizing;
 
 use crate::Password;
 
+/// The longest password, in UTF-8 bytes, that the crate normalises, checks or hashes.
+///
+/// NFKC can make text more than ten times longer (one `ﷺ` becomes 18 characters), and
+/// a login form takes whatever it is sent: without a bound, a burst of logins with
+/// megabyte passwords would allocate and hash without limit, outside the hasher's
+/// memory pool. 4 KiB is far above any policy's maximum (128 code points by default,
+/// at most 4 bytes each). Longer input is refused whole, never truncated: the policy
+/// reports it too long, a hash of it is an error, and a verify of it spends one dummy
+/// verification and does not match.
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// Whether a password is longer than [`MAX_PASSWORD_BYTES`] as typed.
+pub(crate) fn is_oversized(password: &Password) -> bool {
+    password.expose_secret().len() > MAX_PASSWORD_BYTES
+}
+
 /// The password in Unicode normalisation form NFKC, as checked and hashed.
 ///
 /// NFKC makes the same password typed on two keyboards the same string: a full-width

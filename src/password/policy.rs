@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::blocklist;
-use super::normalize::{lowercase, normalize};
+use super::normalize::{is_oversized, lowercase, normalize};
 use super::personal::{PersonalData, PersonalDataKind};
 use crate::{Lang, Password};
 
@@ -227,7 +227,20 @@ impl PasswordPolicy {
         password: &Password,
         personal: &PersonalData,
     ) -> Result<(), PolicyViolations> {
+        self.refuse_oversized(password)?;
         PolicyViolations::into_result(self.violations(&normalize(password), personal))
+    }
+
+    /// Refuses a password over [`MAX_PASSWORD_BYTES`](crate::password::MAX_PASSWORD_BYTES) before it is normalised: it is
+    /// too long for any policy, and no other rule is worth reading it for.
+    fn refuse_oversized(&self, password: &Password) -> Result<(), PolicyViolations> {
+        if !is_oversized(password) {
+            return Ok(());
+        }
+        PolicyViolations::into_result(vec![Violation::TooLong {
+            max: self.max_length.max(MIN_ACCEPTED_MAX_LENGTH),
+            actual: password.expose_secret().chars().count(),
+        }])
     }
 
     /// Checks a new password and its confirmation (the second entry on a form).
@@ -244,6 +257,7 @@ impl PasswordPolicy {
         confirmation: &Password,
         personal: &PersonalData,
     ) -> Result<(), PolicyViolations> {
+        self.refuse_oversized(password)?;
         let normalized = normalize(password);
         let mut violations = self.violations(&normalized, personal);
 
@@ -534,6 +548,7 @@ mod tests {
     use time::macros::date;
 
     use super::*;
+    use crate::password::MAX_PASSWORD_BYTES;
 
     const GOOD: &str = "Ледокол-Крузенштерн-7z!Q";
 
@@ -703,6 +718,33 @@ mod tests {
                 actual: 132
             }]
         );
+    }
+
+    #[test]
+    fn input_over_four_kibibytes_is_refused_whole_before_normalising() {
+        // 300 characters that NFKC would grow to 5,400: at the bound, they are read.
+        let ligatures = "\u{fdfa}".repeat(300);
+        assert!(
+            violations(&PasswordPolicy::portal(), &ligatures).contains(&Violation::TooLong {
+                max: 128,
+                actual: 5400
+            })
+        );
+        // One byte past the bound, only the length is reported, counted as typed.
+        let oversized = "a".repeat(MAX_PASSWORD_BYTES + 1);
+        let expected = [Violation::TooLong {
+            max: 128,
+            actual: MAX_PASSWORD_BYTES + 1,
+        }];
+        assert_eq!(violations(&PasswordPolicy::portal(), &oversized), expected);
+        let refused = PasswordPolicy::portal()
+            .check_new(
+                &Password::new(oversized.clone()),
+                &Password::new(oversized),
+                &PersonalData::new(),
+            )
+            .unwrap_err();
+        assert_eq!(refused.into_violations(), expected);
     }
 
     #[test]
