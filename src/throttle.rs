@@ -21,6 +21,9 @@ pub struct ThrottlePolicy {
     /// The longest delay (default 15 minutes).
     pub max_delay: Duration,
     /// Consecutive failures that lock the account until it is recovered (default 100).
+    ///
+    /// The lock outlives the failure count's window: it is held until a recovery or a
+    /// service-centre operator lifts it. An unknown login id locks the same way.
     pub lock_after: u32,
     /// How long an account's failure count lives without a success (default 30 days).
     pub account_window: Duration,
@@ -40,6 +43,15 @@ impl Default for ThrottlePolicy {
             client_window: Duration::hours(1),
         }
     }
+}
+
+/// The live counters of one attempt: the subject's (an account or an unknown login
+/// id) failures, the client key's, and whether the subject's lock is held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Failures {
+    pub(crate) subject: Option<Counter>,
+    pub(crate) client: Option<Counter>,
+    pub(crate) locked: bool,
 }
 
 /// What the counters allow for the next attempt.
@@ -65,15 +77,15 @@ impl ThrottlePolicy {
     }
 
     /// Decides whether an attempt may go ahead given the account's and the client's
-    /// live failure counters.
-    pub(crate) fn gate(
-        &self,
-        account: Option<Counter>,
-        client: Option<Counter>,
-        now: OffsetDateTime,
-    ) -> Gate {
+    /// live failure counters, and whether a lock is held.
+    pub(crate) fn gate(&self, failures: &Failures, now: OffsetDateTime) -> Gate {
+        let Failures {
+            subject: account,
+            client,
+            locked,
+        } = *failures;
         let account_failures = account.map_or(0, |c| c.count);
-        if account_failures >= self.lock_after {
+        if locked || account_failures >= self.lock_after {
             return Gate::Locked;
         }
         let mut retry_after = Duration::ZERO;
@@ -108,19 +120,27 @@ mod tests {
         Some(counter).filter(|c| c.count > 0)
     }
 
+    fn seen(subject: Option<Counter>, client: Option<Counter>) -> Failures {
+        Failures {
+            subject,
+            client,
+            locked: false,
+        }
+    }
+
     #[test]
     fn captcha_is_required_from_the_third_failure() {
         let policy = ThrottlePolicy::default();
         assert_eq!(
-            policy.gate(failures(2, 0), None, NOW),
+            policy.gate(&seen(failures(2, 0), None), NOW),
             Gate::Open { captcha: false }
         );
         assert_eq!(
-            policy.gate(failures(3, 0), None, NOW),
+            policy.gate(&seen(failures(3, 0), None), NOW),
             Gate::Open { captcha: true }
         );
         assert_eq!(
-            policy.gate(None, failures(3, 0), NOW),
+            policy.gate(&seen(None, failures(3, 0)), NOW),
             Gate::Open { captcha: true }
         );
     }
@@ -134,13 +154,13 @@ mod tests {
         assert_eq!(policy.delay_for(9), Duration::seconds(16));
         assert_eq!(policy.delay_for(99), Duration::minutes(15));
         assert_eq!(
-            policy.gate(failures(6, 1), None, NOW),
+            policy.gate(&seen(failures(6, 1), None), NOW),
             Gate::Wait {
                 retry_after: Duration::seconds(1)
             }
         );
         assert_eq!(
-            policy.gate(failures(6, 2), None, NOW),
+            policy.gate(&seen(failures(6, 2), None), NOW),
             Gate::Open { captcha: true }
         );
     }
@@ -148,14 +168,27 @@ mod tests {
     #[test]
     fn account_locks_at_one_hundred_failures_but_a_client_count_never_locks() {
         let policy = ThrottlePolicy::default();
-        assert_eq!(policy.gate(failures(100, 3600), None, NOW), Gate::Locked);
+        assert_eq!(
+            policy.gate(&seen(failures(100, 3600), None), NOW),
+            Gate::Locked
+        );
         assert!(matches!(
-            policy.gate(failures(99, 3600), None, NOW),
+            policy.gate(&seen(failures(99, 3600), None), NOW),
             Gate::Open { .. }
         ));
         assert!(matches!(
-            policy.gate(None, failures(500, 3600), NOW),
+            policy.gate(&seen(None, failures(500, 3600)), NOW),
             Gate::Open { .. }
         ));
+    }
+
+    #[test]
+    fn a_held_lock_refuses_whatever_the_counts_say() {
+        let policy = ThrottlePolicy::default();
+        let locked = Failures {
+            locked: true,
+            ..Failures::default()
+        };
+        assert_eq!(policy.gate(&locked, NOW), Gate::Locked);
     }
 }

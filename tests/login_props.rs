@@ -5,7 +5,8 @@
 //! model of the counters predicts every reply and every password verification, for
 //! known accounts and unknown login ids alike; after every step the walk checks that
 //! the store holds what the model says (a refusal before the verify writes nothing),
-//! and that a lock, once reached, holds until its window ends. A second walk runs one
+//! and that a lock, once reached, holds past the failure count's window: only a
+//! recovery or an operator lifts it, and neither happens here. A second walk runs one
 //! history twice, against a real account and an unknown id, and checks that nothing an
 //! attacker sees tells them apart.
 
@@ -184,6 +185,8 @@ struct Counter {
 enum Key {
     Subject(usize),
     Client(usize),
+    /// The lock a subject's failures set; nothing in these walks lifts it.
+    Lock(usize),
 }
 
 struct Walk {
@@ -278,7 +281,8 @@ impl Walk {
         let subject_count = self.live(Key::Subject(subject), now);
         let client_count = CLIENTS[client].and_then(|_| self.live(Key::Client(client), now));
 
-        if subject_count.is_some_and(|c| c.count >= self.rules.lock_after) {
+        let lock_held = self.live(Key::Lock(subject), now).is_some();
+        if lock_held || subject_count.is_some_and(|c| c.count >= self.rules.lock_after) {
             return Reply::Locked;
         }
         let retry_after = [subject_count, client_count]
@@ -312,6 +316,10 @@ impl Walk {
         let failures = self.count(Key::Subject(subject), Rules::ACCOUNT_WINDOW, now);
         if CLIENTS[client].is_some() {
             self.count(Key::Client(client), Rules::CLIENT_WINDOW, now);
+        }
+        if failures >= self.rules.lock_after {
+            // Known or not, the subject's lock is set, and held past the count's window.
+            self.count(Key::Lock(subject), Duration::days(36_525), now);
         }
         if account.is_some() && failures == self.rules.lock_after {
             // The lock is audited and its owner told, once.
@@ -349,8 +357,7 @@ impl Walk {
                     client: CLIENTS[client].map(Into::into),
                     captcha: TOKENS[token].map(Into::into),
                 };
-                let was_locked = self.locked.contains(&subject)
-                    && self.live(Key::Subject(subject), now).is_some();
+                let was_locked = self.locked.contains(&subject);
                 let got = reply(&self.portal.login(&request).await);
                 let expected = self.expect(subject, right, client, token);
                 assert_eq!(got, expected, "{op:?} at {now}");
@@ -366,7 +373,7 @@ impl Walk {
                     assert_eq!(self.store.stats(), before, "{op:?} refused but wrote");
                 }
                 if was_locked {
-                    assert_eq!(got, Reply::Locked, "a lock let go before its window ended");
+                    assert_eq!(got, Reply::Locked, "a lock let go, with nothing to lift it");
                 }
                 self.locked.retain(|&s| s != subject);
                 if got == Reply::Locked {

@@ -719,7 +719,7 @@ async fn a_confirmed_account_recovered_by_document_may_reset_two_factor_when_con
 }
 
 #[tokio::test]
-async fn recovery_lifts_a_lockout() {
+async fn a_lockout_holds_past_the_failure_window_until_recovery_lifts_it() {
     let world = world();
     world.register(Some(PHONE), None).await;
     let mut attempt = login_request(PHONE, "Wrong-Passw0rd!");
@@ -728,6 +728,13 @@ async fn recovery_lifts_a_lockout() {
         world.clock.advance(Duration::minutes(16));
         world.portal.login(&attempt).await.unwrap_err();
     }
+    // Regression: the lock was the failure count alone, and let go when the count's
+    // 30-day window ended.
+    world.clock.advance(Duration::days(31));
+    let mut owner = login_request(PHONE, PASSWORD);
+    owner.captcha = Some("token".into());
+    let locked = world.portal.login(&owner).await;
+    assert!(matches!(locked, Err(Error::Locked)), "{locked:?}");
     let flow = flow_of(
         &world
             .portal

@@ -235,6 +235,7 @@ struct Walk {
     session: Authenticated,
     stale: Option<Authenticated>,
     failures: u32,
+    lock_held: bool,
     flows: Vec<FlowModel>,
     /// Flows that answered that they are over: they never look at a code again.
     ended: HashSet<FlowId>,
@@ -300,6 +301,7 @@ impl Walk {
             session: issued.session,
             stale: Some(session),
             failures: 0,
+            lock_held: false,
             flows: Vec::new(),
             ended: HashSet::new(),
             base,
@@ -408,9 +410,11 @@ impl Walk {
         unused.map(|(_, used)| *used = true).is_some()
     }
 
-    /// One failure toward the lock: audited, and at the threshold the owner is told.
+    /// One failure toward the lock: audited, and at the threshold the owner is told and
+    /// the lock is set (a counter of its own, held until a recovery lifts it).
     fn fail(&mut self) {
         self.failures += 1;
+        self.lock_held |= self.failures >= self.lock_after;
         self.audit_events += 1;
         if self.failures == self.lock_after {
             self.audit_events += 1;
@@ -765,7 +769,9 @@ impl Walk {
         let live = self.flows.iter().filter(|f| !f.done).count();
         MemoryStats {
             flows: self.base.flows + live,
-            counters: self.base.counters + usize::from(self.failures > 0),
+            counters: self.base.counters
+                + usize::from(self.failures > 0)
+                + usize::from(self.lock_held),
             audit_events: self.base.audit_events + self.audit_events,
             commits: self.base.commits + self.commits,
             ..self.base

@@ -94,26 +94,47 @@ pub(crate) struct SecondFactorState {
 pub(crate) struct FailureKeys {
     pub(crate) subject: CounterKey,
     pub(crate) client: Option<CounterKey>,
+    /// Set when the subject's failures reach the lock, and held until a recovery or an
+    /// operator lifts it: the failure count alone would let go when its window ends.
+    pub(crate) lock: CounterKey,
 }
+
+/// How long a lock is held: a century stands for "until a recovery or an operator
+/// lifts it", since a store keeps a counter only until it expires.
+const LOCK_HELD: time::Duration = time::Duration::days(36_525);
 
 impl FailureKeys {
     /// The counters of an account.
     pub(crate) fn for_account(account: AccountId, client: Option<&str>) -> Self {
+        let account = account.to_string();
         Self {
-            subject: CounterKey::new("login-fail:account", &account.to_string()),
+            subject: CounterKey::new("login-fail:account", &account),
             client: client.map(|client| CounterKey::new("login-fail:client", client)),
+            lock: CounterKey::new("login-lock:account", &account),
         }
     }
 
     /// The counters of a login id no account holds, keyed by a digest of the id so
-    /// the store does not keep a list of probed numbers in clear.
+    /// the store does not keep a list of probed numbers in clear. Such an id locks
+    /// like an account, so the lock tells nothing either.
     pub(crate) fn for_unknown(config: &PortalConfig, login: &str, client: Option<&str>) -> Self {
-        let digest = config.code_key.digest(b"unknown-login", login.as_bytes());
+        let digest = config
+            .code_key
+            .digest(b"unknown-login", login.as_bytes())
+            .to_base64url();
         Self {
-            subject: CounterKey::new("login-fail:unknown", &digest.to_base64url()),
+            subject: CounterKey::new("login-fail:unknown", &digest),
             client: client.map(|client| CounterKey::new("login-fail:client", client)),
+            lock: CounterKey::new("login-lock:unknown", &digest),
         }
     }
+}
+
+/// Clears an account's failure count and lifts its lock: a finished recovery, an
+/// operator's temporary password.
+pub(crate) fn lift_lock(changes: &mut Changeset, account: AccountId) {
+    let keys = FailureKeys::for_account(account, None);
+    changes.reset(keys.subject).reset(keys.lock);
 }
 
 /// Records one failed attempt: counters, audit, and the lock notice when this failure
@@ -141,6 +162,11 @@ pub(crate) fn record_failure(
         AuditKind::LoginFailed { reason },
     ));
     let failures = subject_count.map_or(0, |c| c.count) + 1;
+    // At or past the threshold (two attempts in flight may both pass it) the lock is
+    // set; counting it again changes nothing that is read.
+    if failures >= throttle.lock_after {
+        changes.count(keys.lock.clone(), now, LOCK_HELD);
+    }
     match account {
         Some(account) if failures == throttle.lock_after => {
             changes.audit(event(now, account_id, client, AuditKind::LockedOut));

@@ -166,8 +166,8 @@ pub(crate) fn issue_temporary_password(
     account.password_expires_at = Some(expires_at);
     account.bump_stamp();
     let mut changes = Changeset::default();
+    super::login::lift_lock(&mut changes, account.id());
     changes
-        .reset(super::login::FailureKeys::for_account(account.id(), None).subject)
         .audit(operator_event(
             operator,
             account.id(),

@@ -767,8 +767,8 @@ pub(crate) fn complete(
     let reply = Recovered {
         second_factor_kept: account.two_factor().is_some(),
     };
+    super::login::lift_lock(&mut changes, account.id());
     changes
-        .reset(super::login::FailureKeys::for_account(account.id(), None).subject)
         .audit(event(
             now,
             Some(account.id()),

@@ -12,8 +12,8 @@ use crate::identity::LoginId;
 use crate::log;
 use crate::notify::MessageSender;
 use crate::secret::OneTimeCode;
-use crate::store::{Changeset, Counter, Store};
-use crate::throttle::Gate;
+use crate::store::{Changeset, Store};
+use crate::throttle::{Failures, Gate};
 
 impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// Logs in with the one login field (phone, e-mail or SNILS) and a password.
@@ -47,16 +47,11 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
             Some(account) => FailureKeys::for_account(account.id(), client),
             None => FailureKeys::for_unknown(&self.config, &login_id.to_string(), client),
         };
-        let (subject_count, client_count) = self.counters(&keys, now).await?;
+        let failures = self.failures(&keys, now).await?;
 
-        self.pass_gate(
-            &keys,
-            subject_count,
-            client_count,
-            request.captcha.as_deref(),
-            now,
-        )
-        .await?;
+        self.pass_gate(&keys, &failures, request.captcha.as_deref(), now)
+            .await?;
+        let subject_count = failures.subject;
 
         let (matched, rehash) = if let Some(account) = &account {
             let verification = self
@@ -113,16 +108,16 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         let (account_id, client) = login::second_factor_subject(&loaded, now)?;
         let account = self.load_account(account_id).await?;
         let keys = FailureKeys::for_account(account_id, client.as_deref());
-        let (subject_count, client_count) = self.counters(&keys, now).await?;
+        let failures = self.failures(&keys, now).await?;
 
-        self.delay_or_lock(subject_count, client_count, now)?;
+        self.delay_or_lock(&failures, now)?;
 
         let step = login::second_factor(
             &self.config,
             loaded,
             account,
             &keys,
-            subject_count,
+            failures.subject,
             code,
             now,
         )?;
@@ -145,17 +140,23 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         self.commit(step, Some(flow)).await
     }
 
-    async fn counters(
+    /// Reads the counters an attempt is gated by.
+    pub(super) async fn failures(
         &self,
         keys: &FailureKeys,
         now: time::OffsetDateTime,
-    ) -> Result<(Option<Counter>, Option<Counter>), Error> {
+    ) -> Result<Failures, Error> {
         let subject = self.store.counter(&keys.subject, now).await?;
         let client = match &keys.client {
             Some(key) => self.store.counter(key, now).await?,
             None => None,
         };
-        Ok((subject, client))
+        let locked = self.store.counter(&keys.lock, now).await?.is_some();
+        Ok(Failures {
+            subject,
+            client,
+            locked,
+        })
     }
 
     /// Applies the delay and the lock to an attempt that carries no captcha (a second
@@ -163,11 +164,10 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// refused before anything is verified, and the refusal writes nothing.
     pub(super) fn delay_or_lock(
         &self,
-        subject: Option<Counter>,
-        client: Option<Counter>,
+        failures: &Failures,
         now: time::OffsetDateTime,
     ) -> Result<(), Error> {
-        match self.config.throttle.gate(subject, client, now) {
+        match self.config.throttle.gate(failures, now) {
             Gate::Locked => Err(Error::Locked),
             Gate::Wait { retry_after } => Err(Error::Throttled { retry_after }),
             Gate::Open { .. } => Ok(()),
@@ -180,12 +180,11 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     async fn pass_gate(
         &self,
         keys: &FailureKeys,
-        subject: Option<Counter>,
-        client: Option<Counter>,
+        failures: &Failures,
         captcha: Option<&str>,
         now: time::OffsetDateTime,
     ) -> Result<(), Error> {
-        match self.config.throttle.gate(subject, client, now) {
+        match self.config.throttle.gate(failures, now) {
             Gate::Locked => Err(Error::Locked),
             Gate::Wait { retry_after } => Err(Error::Throttled { retry_after }),
             Gate::Open { captcha: false } => Ok(()),

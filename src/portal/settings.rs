@@ -236,8 +236,8 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         // A session is no licence to guess the password: the login's delay and lock
         // apply before the verify (there is no captcha to ask for here).
         let keys = FailureKeys::for_account(account.id(), None);
-        let count = self.store.counter(&keys.subject, now).await?;
-        self.delay_or_lock(count, None, now)?;
+        let failures = self.failures(&keys, now).await?;
+        self.delay_or_lock(&failures, now)?;
 
         if self
             .hasher
@@ -253,7 +253,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
             &self.config,
             Some(&account),
             &keys,
-            count,
+            failures.subject,
             LoginFailure::WrongPassword,
             now,
         );
