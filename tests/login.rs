@@ -269,7 +269,13 @@ async fn a_hash_with_old_parameters_is_upgraded_at_login_in_the_same_commit() {
     config.hasher = HasherConfig::danger_fast_insecure().with_params(HashParams::new(128, 1, 1));
     let new = world_on(config, Arc::clone(&old.store), old.clock.clone());
     assert!(new.portal.hasher().needs_rehash(&before));
+    let commits = new.stats().commits;
     new.login(PHONE).await;
+    assert_eq!(
+        new.stats().commits,
+        commits + 1,
+        "the new hash is written with the login's own commit"
+    );
 
     let after = new
         .store
@@ -449,4 +455,63 @@ async fn an_unknown_login_id_is_delayed_and_locked_exactly_like_an_account() {
         unknown.unwrap_err().to_string()
     );
     assert_eq!(world.portal.hasher().verifications(), verifies);
+}
+
+#[tokio::test]
+async fn failures_are_counted_per_account_across_all_its_login_ids() {
+    let world = world();
+    world.register_with_both().await;
+    for _ in 0..3 {
+        let refused = world
+            .portal
+            .login(&login_request(PHONE, "Wrong-Passw0rd!"))
+            .await;
+        assert!(
+            matches!(refused, Err(Error::InvalidCredentials)),
+            "{refused:?}"
+        );
+    }
+    // The e-mail has failed nowhere, but its account has: a captcha is asked.
+    let by_email = world.portal.login(&login_request(EMAIL, PASSWORD)).await;
+    assert!(
+        matches!(by_email, Err(Error::HumanCheckRequired)),
+        "{by_email:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_key_failing_against_many_accounts_is_asked_for_a_captcha() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    world.register(Some("+79990001122"), None).await;
+    let from = |login: &str, secret: &str| LoginRequest {
+        client: Some("198.51.100.9".into()),
+        ..login_request(login, secret)
+    };
+    world
+        .portal
+        .login(&from(PHONE, "Wrong-Passw0rd!"))
+        .await
+        .unwrap_err();
+    world
+        .portal
+        .login(&from("+79990001122", "Wrong-Passw0rd!"))
+        .await
+        .unwrap_err();
+    world
+        .portal
+        .login(&from("+79990001133", "Wrong-Passw0rd!"))
+        .await
+        .unwrap_err();
+    // No account has failed three times, but the client has.
+    let fourth = world.portal.login(&from(PHONE, PASSWORD)).await;
+    assert!(
+        matches!(fourth, Err(Error::HumanCheckRequired)),
+        "{fourth:?}"
+    );
+    let elsewhere = world.portal.login(&login_request(PHONE, PASSWORD)).await;
+    assert!(
+        elsewhere.is_ok(),
+        "another client is not held: {elsewhere:?}"
+    );
 }

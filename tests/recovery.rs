@@ -821,35 +821,6 @@ async fn recovery_needs_a_captcha_and_a_readable_identifier() {
     assert_eq!(world.stats(), before);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_racing_completions_of_one_code_let_exactly_one_through() {
-    let world = std::sync::Arc::new(world());
-    world.register(Some(PHONE), None).await;
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
-
-    let racers: Vec<_> = (0..2)
-        .map(|_| {
-            let world = std::sync::Arc::clone(&world);
-            let code = code.clone();
-            tokio::spawn(async move { world.portal.submit_recovery_code(flow, &code).await })
-        })
-        .collect();
-    let mut wins = 0;
-    for racer in racers {
-        if racer.await.unwrap().is_ok() {
-            wins += 1;
-        }
-    }
-    assert_eq!(wins, 1);
-}
-
 /// Regression: an expired or malformed recovery code used to rewrite the flow
 /// unchanged, so a refusal committed a new version of it.
 #[tokio::test]

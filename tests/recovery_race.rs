@@ -1,7 +1,6 @@
 //! Races on one recovery that really interleave: a store wrapper holds each racer at
 //! its read of the flow until both have read it, so both decide on the same version and
 //! only the store's optimistic check can keep the code single-use.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -390,3 +390,26 @@ async fn wrong_second_factor_proofs_in_settings_count_toward_the_lockout() {
     let still_on = world.store.account(account).await.unwrap().unwrap();
     assert!(still_on.two_factor().is_some(), "two-factor login stays on");
 }
+
+#[tokio::test]
+async fn a_password_change_is_announced_to_the_phone_and_the_email() {
+    let world = world();
+    world.register_with_both().await;
+    let session = world.login(PHONE).await;
+    world.sender.clear();
+    let new = password("Zima-Holodnaya-2026!");
+    world
+        .portal
+        .change_password(&session, &password(PASSWORD), &new, &new)
+        .await
+        .unwrap();
+    for recipient in [to_phone(PHONE), to_email(EMAIL)] {
+        let told: Vec<MessageKind> = world
+            .sender
+            .messages_to(&recipient)
+            .iter()
+            .map(portal_auth::Message::kind)
+            .collect();
+        assert_eq!(told, [MessageKind::PasswordChanged], "{recipient}");
+    }
+}

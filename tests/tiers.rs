@@ -1,6 +1,5 @@
 //! Account tiers over the Portal API: the ladder by each path, the registry's answers,
 //! the postal code's limits, downgrades and the refusals.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,7 +1,6 @@
 //! A change of phone or e-mail never changes the tier, whoever makes it: the person in
 //! their settings, or an operator at a service centre. Each change still bumps the
 //! credential stamp.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

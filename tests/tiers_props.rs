@@ -1,7 +1,6 @@
 //! Property tests of the documents form: no input makes validation panic (its dates do
 //! arithmetic on what a person typed), and whatever validates survives the store's
 //! JSON round trip.
-#![allow(clippy::unwrap_used)]
 
 use portal_auth::{AuthorityCode, DocumentRequest, DocumentSubmission, Error};
 use proptest::prelude::*;

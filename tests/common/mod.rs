@@ -2,7 +2,6 @@
 #![allow(
     dead_code,
     unreachable_pub,
-    clippy::unwrap_used,
     clippy::missing_panics_doc
 )]
 
