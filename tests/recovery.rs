@@ -914,3 +914,45 @@ async fn a_document_given_to_an_ended_recovery_answers_alike_for_an_unknown_cont
     assert_eq!(replies[0], replies[1]);
     assert_eq!(replies[0], "Err(WrongStep) / Err(FlowOver)");
 }
+
+/// Regression: a recovery proved before a credential change still set the password
+/// after it, so a code read on a phone the account had since replaced (a recycled
+/// number) outlived the change.
+#[tokio::test]
+async fn a_credential_change_during_a_recovery_ends_it_without_writing() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let flow = flow_of(
+        &world
+            .portal
+            .start_recovery(&by_contact(PHONE))
+            .await
+            .unwrap(),
+    );
+    let code = world.last_code(&to_phone(PHONE));
+    world
+        .portal
+        .submit_recovery_code(flow, &code)
+        .await
+        .unwrap();
+
+    let session = world.login(PHONE).await;
+    let owners = password("Svoj-Parol-2027!");
+    world
+        .portal
+        .change_password(&session, &password(PASSWORD), &owners, &owners)
+        .await
+        .unwrap();
+    let before = world.stats();
+    let late = world
+        .portal
+        .complete_recovery(flow, &password(NEW_PASSWORD), &password(NEW_PASSWORD))
+        .await;
+    assert!(matches!(late, Err(Error::FlowOver)), "{late:?}");
+    assert_eq!(world.stats(), before);
+    world
+        .portal
+        .login(&login_request(PHONE, "Svoj-Parol-2027!"))
+        .await
+        .unwrap();
+}

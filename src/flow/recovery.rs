@@ -42,7 +42,7 @@ use time::OffsetDateTime;
 
 use super::code::{SentCode, counted_try};
 use super::{Flow, FlowId, FlowState, Step, event, notify_all};
-use crate::account::{Account, LookupKey, Tier};
+use crate::account::{Account, CredentialStamp, LookupKey, Tier};
 use crate::audit::{AuditKind, RecoveryRoute};
 use crate::config::PortalConfig;
 use crate::error::Error;
@@ -227,6 +227,11 @@ pub(crate) struct RecoveryState {
     answer_proven: bool,
     lang: Lang,
     client: Option<String>,
+    /// The account's credential stamp when the recovery started (none for a decoy).
+    /// A password, contact or tier change meanwhile ends the recovery: a code proved
+    /// by a phone the account has since let go (a recycled number) sets nothing.
+    #[serde(default)]
+    stamp: Option<CredentialStamp>,
 }
 
 /// The parsed start of a recovery.
@@ -350,6 +355,7 @@ pub(crate) fn start(
         answer_proven: false,
         lang: config.lang,
         client,
+        stamp: account.map(Account::credential_stamp),
     };
     let mut flow = Flow::start(
         id,
@@ -736,6 +742,12 @@ pub(crate) fn complete(
     let state = state_of(&mut flow, now)?;
     if !matches!(state.stage, Stage::Password) {
         return Err(Error::WrongStep);
+    }
+    if state
+        .stamp
+        .is_some_and(|stamp| stamp != account.credential_stamp())
+    {
+        return Err(Error::FlowOver);
     }
     let route = state.route;
     let client = state.client.clone();

@@ -198,7 +198,9 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// # Errors
     ///
     /// [`Error::Policy`] with every violation (nothing written), [`Error::WrongStep`],
-    /// the flow errors, [`Error::Conflict`] when the account changed meanwhile.
+    /// [`Error::FlowOver`] when the account's password, contacts or tier changed since
+    /// the recovery started (nothing written), the flow errors, [`Error::Conflict`]
+    /// when the account changed meanwhile.
     pub async fn complete_recovery(
         &self,
         flow: FlowId,

@@ -1,9 +1,5 @@
 //! A portal over a memory store, a recording sender and a manual clock.
-#![allow(
-    dead_code,
-    unreachable_pub,
-    clippy::missing_panics_doc
-)]
+#![allow(dead_code, unreachable_pub, clippy::missing_panics_doc)]
 
 use std::sync::Arc;
 
