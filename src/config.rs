@@ -6,7 +6,7 @@ use crate::flow::recovery::RecoveryPolicy;
 use crate::lang::Lang;
 use crate::otp::{CodeKey, CodePolicy};
 use crate::password::{HasherConfig, PasswordPolicy};
-use crate::throttle::ThrottlePolicy;
+use crate::throttle::{Limit, ThrottlePolicy};
 
 /// The portal's settings. [`PortalConfig::new`] gives the documented defaults; change
 /// a field to tune it.
@@ -58,6 +58,12 @@ pub struct PortalConfig {
     /// The most document submissions one account makes in 24 hours (default 5): each
     /// is a registry request, and a rejected person corrects and resubmits.
     pub document_submissions_per_day: u32,
+    /// The most postal activation letters one account asks for (default 3 in 30 days):
+    /// each is a registered letter someone pays for.
+    pub activation_letters: Limit,
+    /// The most settings codes one account is sent by SMS (default 5 an hour): each is
+    /// an SMS someone pays for, and a session alone can ask for one.
+    pub settings_codes: Limit,
     /// How long a pending or rejected verification is kept for polling and for the
     /// status query (default 30 days).
     pub verification_ttl: Duration,
@@ -88,6 +94,8 @@ impl PortalConfig {
             lang: Lang::Ru,
             activation_code: CodePolicy::postal(),
             document_submissions_per_day: 5,
+            activation_letters: Limit::new(3, Duration::days(30)),
+            settings_codes: Limit::new(5, Duration::hours(1)),
             verification_ttl: Duration::days(30),
         }
     }

@@ -7,6 +7,7 @@
 
 use time::{Duration, OffsetDateTime};
 
+use crate::error::Error;
 use crate::store::Counter;
 
 /// The thresholds applied to consecutive failures (NIST SP 800-63B 5.2.2).
@@ -41,6 +42,33 @@ impl Default for ThrottlePolicy {
             lock_after: 100,
             account_window: Duration::days(30),
             client_window: Duration::hours(1),
+        }
+    }
+}
+
+/// At most `max` of something costly per account in each `window` (an SMS, a
+/// registered letter, a registry request). The window starts with the first one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// How many the window allows.
+    pub max: u32,
+    /// How long the window lasts from its first use.
+    pub window: Duration,
+}
+
+impl Limit {
+    /// `max` in each `window`.
+    pub const fn new(max: u32, window: Duration) -> Self {
+        Self { max, window }
+    }
+
+    /// Refuses one more past the limit, with the time until the window ends.
+    pub(crate) fn check(&self, counter: Option<Counter>, now: OffsetDateTime) -> Result<(), Error> {
+        match counter {
+            Some(counter) if counter.count >= self.max => Err(Error::Throttled {
+                retry_after: counter.expires_at - now,
+            }),
+            _ => Ok(()),
         }
     }
 }

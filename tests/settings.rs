@@ -413,3 +413,23 @@ async fn a_password_change_is_announced_to_the_phone_and_the_email() {
         assert_eq!(told, [MessageKind::PasswordChanged], "{recipient}");
     }
 }
+
+#[tokio::test]
+async fn at_most_five_settings_codes_an_hour() {
+    let world = world();
+    world.register(Some(PHONE), None).await;
+    let session = world.login(PHONE).await;
+    for _ in 0..5 {
+        world.portal.send_settings_code(&session).await.unwrap();
+        world.clock.advance(Duration::minutes(1));
+    }
+    let before = world.stats();
+    let sixth = world.portal.send_settings_code(&session).await;
+    assert!(
+        matches!(sixth, Err(Error::Throttled { retry_after }) if retry_after == Duration::minutes(55)),
+        "{sixth:?}"
+    );
+    assert_eq!(world.stats(), before, "nothing written");
+    world.clock.advance(Duration::minutes(55));
+    world.portal.send_settings_code(&session).await.unwrap();
+}

@@ -1058,3 +1058,33 @@ async fn a_pending_answer_with_the_same_ticket_writes_nothing() {
     assert_eq!(status.status, VerificationStatus::Pending);
     assert_eq!(snapshot(&world, id).await, before);
 }
+
+#[tokio::test]
+async fn at_most_three_activation_letters_in_thirty_days() {
+    let world = world();
+    let (id, session) = standard(&world).await;
+    let portal = &world.portal;
+    for _ in 0..3 {
+        world.clock.advance(Duration::days(1));
+        portal
+            .request_activation_code(&session, ADDRESS)
+            .await
+            .unwrap();
+    }
+    let before = snapshot(&world, id).await;
+    let letters = world.sender.messages_to(&postal()).len();
+    let fourth = portal.request_activation_code(&session, ADDRESS).await;
+    // The window opened with the first letter, 28 days before its end.
+    assert!(
+        matches!(fourth, Err(Error::Throttled { retry_after }) if retry_after == Duration::days(28)),
+        "{fourth:?}"
+    );
+    assert_eq!(snapshot(&world, id).await, before, "nothing written");
+    assert_eq!(world.sender.messages_to(&postal()).len(), letters);
+
+    world.clock.advance(Duration::days(28));
+    portal
+        .request_activation_code(&session, ADDRESS)
+        .await
+        .unwrap();
+}

@@ -141,6 +141,7 @@ enum Reply {
     ResendLimit,
     NotPossible,
     StaleSession,
+    Throttled(Duration),
     Other(String),
 }
 
@@ -161,6 +162,7 @@ fn reply<T>(result: &Result<T, Error>) -> Reply {
         Err(Error::ResendLimit) => Reply::ResendLimit,
         Err(Error::NotPossible(_)) => Reply::NotPossible,
         Err(Error::StaleSession) => Reply::StaleSession,
+        Err(Error::Throttled { retry_after }) => Reply::Throttled(*retry_after),
         Err(other) => Reply::Other(other.to_string()),
     }
 }
@@ -236,6 +238,8 @@ struct Walk {
     stale: Option<Authenticated>,
     failures: u32,
     lock_held: bool,
+    /// Settings codes sent in the current hour's window, and when the window ends.
+    settings_sends: Option<(u32, OffsetDateTime)>,
     flows: Vec<FlowModel>,
     /// Flows that answered that they are over: they never look at a code again.
     ended: HashSet<FlowId>,
@@ -302,6 +306,7 @@ impl Walk {
             stale: Some(session),
             failures: 0,
             lock_held: false,
+            settings_sends: None,
             flows: Vec::new(),
             ended: HashSet::new(),
             base,
@@ -561,8 +566,18 @@ impl Walk {
 
     async fn send_settings_code(&mut self) -> Reply {
         let got = self.world.portal.send_settings_code(&self.session).await;
-        assert_eq!(reply(&got), Reply::Ok, "a settings code");
         let now = self.now();
+        // Five settings codes an hour, counted from the first of the window.
+        let window = self.settings_sends.filter(|&(_, ends)| now < ends);
+        if let Some((5, ends)) = window {
+            assert_eq!(reply(&got), Reply::Throttled(ends - now), "a sixth code");
+            return Reply::Throttled(ends - now);
+        }
+        assert_eq!(reply(&got), Reply::Ok, "a settings code");
+        self.settings_sends = Some(match window {
+            Some((sent, ends)) => (sent + 1, ends),
+            None => (1, now + Duration::hours(1)),
+        });
         self.commits += 1;
         self.messages.push(MessageKind::SettingsCode);
         self.flows.push(FlowModel {
@@ -771,7 +786,8 @@ impl Walk {
             flows: self.base.flows + live,
             counters: self.base.counters
                 + usize::from(self.failures > 0)
-                + usize::from(self.lock_held),
+                + usize::from(self.lock_held)
+                + usize::from(self.settings_sends.is_some()),
             audit_events: self.base.audit_events + self.audit_events,
             commits: self.base.commits + self.commits,
             ..self.base
@@ -824,6 +840,7 @@ fn writes_nothing(reply: &Reply) -> bool {
             | Reply::ResendLimit
             | Reply::NotPossible
             | Reply::StaleSession
+            | Reply::Throttled(_)
     )
 }
 

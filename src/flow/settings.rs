@@ -10,7 +10,9 @@ use zeroize::Zeroizing;
 
 use super::code::{SentCode, counted_try};
 use super::{Flow, FlowId, FlowState, Step, event, notify_all};
-use crate::account::{Account, CredentialStamp, SecondFactorMethod, SecurityQuestion, TwoFactor};
+use crate::account::{
+    Account, AccountId, CredentialStamp, SecondFactorMethod, SecurityQuestion, TwoFactor,
+};
 use crate::audit::AuditKind;
 use crate::config::PortalConfig;
 use crate::error::{Error, Field};
@@ -18,7 +20,7 @@ use crate::notify::{Message, MessageKind, Recipient};
 use crate::otp::{self, BackupCodes, TotpError, TotpSecret};
 use crate::password::PasswordHash;
 use crate::secret::{Answer, OneTimeCode};
-use crate::store::Changeset;
+use crate::store::{Changeset, CounterKey};
 
 use super::login::Authenticated;
 
@@ -170,6 +172,11 @@ pub(crate) fn set_security_question(
 }
 
 /// Sends an SMS code that proves the second factor for a settings change.
+/// The counter of settings codes an account was sent.
+pub(crate) fn settings_codes_key(account: AccountId) -> CounterKey {
+    CounterKey::new("settings-codes", &account.to_string())
+}
+
 pub(crate) fn send_settings_code(
     config: &PortalConfig,
     account: &Account,
@@ -195,6 +202,11 @@ pub(crate) fn send_settings_code(
         Some(plain),
     );
     let mut changes = Changeset::default();
+    changes.count(
+        settings_codes_key(account.id()),
+        now,
+        config.settings_codes.window,
+    );
     changes.insert_flow(Flow::start(
         id,
         Some(account.id()),

@@ -22,6 +22,7 @@ use crate::operator::Operator;
 use crate::registry::{RegistryAnswer, RegistryTicket};
 use crate::secret::OneTimeCode;
 use crate::store::{Changeset, Counter, CounterKey};
+use crate::throttle::Limit;
 use crate::tiers::{DocumentSubmission, VerificationReply, VerificationStatus, upgrade_paths};
 
 const ACTIVATION_STEP: &str = "activation";
@@ -57,14 +58,12 @@ pub(crate) fn check_submission_limit(
     counter: Option<Counter>,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    match counter {
-        Some(counter) if counter.count >= config.document_submissions_per_day => {
-            Err(Error::Throttled {
-                retry_after: counter.expires_at - now,
-            })
-        }
-        _ => Ok(()),
-    }
+    Limit::new(config.document_submissions_per_day, Duration::days(1)).check(counter, now)
+}
+
+/// The counter of postal activation letters an account asked for.
+pub(crate) fn letters_key(account: AccountId) -> CounterKey {
+    CounterKey::new("activation-letters", &account.to_string())
 }
 
 /// Refuses resubmitting the very documents an account already has verified.
@@ -423,6 +422,11 @@ pub(crate) fn request_activation_code(
     ensure_standard(account)?;
     let mut changes = Changeset::default();
     delete_all(&mut changes, flows, FlowKind::ActivationCode);
+    changes.count(
+        letters_key(account.id()),
+        now,
+        config.activation_letters.window,
+    );
 
     let id = FlowId::random(rng);
     let policy = &config.activation_code;

@@ -91,10 +91,17 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// # Errors
     ///
     /// [`Error::StaleSession`], [`Error::NotPossible`] without a confirmed phone,
-    /// [`Error::Delivery`].
+    /// [`Error::Throttled`] past [`PortalConfig::settings_codes`](crate::PortalConfig::settings_codes)
+    /// (5 an hour by default; nothing is sent or written), [`Error::Delivery`].
     pub async fn send_settings_code(&self, session: &Authenticated) -> Result<FlowId, Error> {
         let now = self.now();
         let account = self.session_account(session).await?;
+        let sent = self
+            .store
+            .counter(&settings::settings_codes_key(account.id()), now)
+            .await?;
+        self.config.settings_codes.check(sent, now)?;
+
         let step = settings::send_settings_code(&self.config, &account, now, &mut rng())?;
         let flow = step.reply;
         self.commit(step, Some(flow)).await

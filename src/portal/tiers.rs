@@ -220,8 +220,10 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ///
     /// [`Error::InvalidField`] for an empty or over-long address,
     /// [`Error::StaleSession`], [`Error::InsufficientTier`] before the documents are
-    /// verified, [`Error::NotPossible`] when already confirmed, [`Error::Delivery`]
-    /// when the postal sender fails (ask again).
+    /// verified, [`Error::NotPossible`] when already confirmed, [`Error::Throttled`]
+    /// past [`PortalConfig::activation_letters`](crate::PortalConfig::activation_letters)
+    /// (3 in 30 days by default; nothing is sent or written), [`Error::Delivery`] when
+    /// the postal sender fails (ask again).
     pub async fn request_activation_code(
         &self,
         session: &Authenticated,
@@ -240,6 +242,11 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
             });
         }
         let account = self.session_account(session).await?;
+        let letters = self
+            .store
+            .counter(&tiers::letters_key(account.id()), now)
+            .await?;
+        self.config.activation_letters.check(letters, now)?;
         let flows = self.store.flows_of_account(account.id()).await?;
 
         let step = tiers::request_activation_code(
