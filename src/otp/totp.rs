@@ -339,13 +339,27 @@ mod tests {
     }
 
     #[test]
-    fn our_generator_matches_the_rfc_vectors() {
-        // RFC 6238 time 59 is step 1; its 6-digit code is RFC 4226's counter 1.
-        let at_59 = OffsetDateTime::from_unix_timestamp(59).unwrap();
-        assert_eq!(code(&secret(), at_59), "287082");
-        assert_eq!(verify_totp(&secret(), "287082", at_59, None), Ok(1));
-        let at_2e9 = OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap();
-        assert_eq!(code(&secret(), at_2e9), "279037");
+    fn our_generator_and_verifier_match_every_rfc6238_sha1_vector() {
+        // A 6-digit code is the 8-digit one's last six digits (the same truncated
+        // value, reduced mod 10^6); RFC 6238 time 59 is RFC 4226's counter 1.
+        let expected = [
+            (59, "287082"),
+            (1_111_111_109, "081804"),
+            (1_111_111_111, "050471"),
+            (1_234_567_890, "005924"),
+            (2_000_000_000, "279037"),
+            (20_000_000_000, "353130"),
+        ];
+        for (time, want) in expected {
+            let at = OffsetDateTime::from_unix_timestamp(time).unwrap();
+            assert_eq!(code(&secret(), at), want, "time {time}");
+            let step = u64::try_from(time / 30).unwrap();
+            assert_eq!(
+                verify_totp(&secret(), want, at, None),
+                Ok(step),
+                "time {time}"
+            );
+        }
     }
 
     #[test]
