@@ -18,6 +18,9 @@ const MIN_TEXT_LEN: usize = 3;
 /// number without the area code.
 const PHONE_TAIL: usize = 7;
 
+/// The digits of a national phone number: the operator code and the subscriber number.
+const NATIONAL_LEN: usize = 10;
+
 /// The SNILS body: the first nine of its eleven digits (the last two are a checksum).
 const SNILS_BODY: usize = 9;
 
@@ -177,9 +180,14 @@ impl PersonalData {
         {
             found.push(PersonalDataKind::BirthDate);
         }
-        if let Some(tail) = tail(&self.phone_digits, PHONE_TAIL)
-            && seen(tail)
-        {
+        // The subscriber number, or the national number's first seven digits (the
+        // operator code and the start of the subscriber number, as `8912345…`).
+        let national = tail(&self.phone_digits, NATIONAL_LEN);
+        let phone_parts = [
+            tail(&self.phone_digits, PHONE_TAIL),
+            national.and_then(|n| n.get(..PHONE_TAIL)),
+        ];
+        if phone_parts.into_iter().flatten().any(seen) {
             found.push(PersonalDataKind::Phone);
         }
         if text_forms(&self.email_local_part)
@@ -253,21 +261,27 @@ fn text_forms(value: &str) -> Vec<Zeroizing<String>> {
 }
 
 /// The date of birth as people write it: `ddmmyyyy`, `dd.mm.yyyy`, `yyyymmdd`,
-/// `yyyy-mm-dd`, `ddmmyy`, `dd/mm/yyyy` (and, through the separator-free view of the
-/// password, `dd.mm.yy` and `dd-mm-yyyy`).
+/// `yyyy-mm-dd`, `ddmmyy`, `dd/mm/yyyy`, and the day and month without their leading
+/// zeros (`2.7.1985`, `2785`); through the separator-free view of the password also
+/// `dd.mm.yy`, `dd-mm-yyyy` and `d.m.yy`.
 fn date_forms(date: Date) -> Vec<String> {
-    let dd = format!("{:02}", date.day());
-    let mm = format!("{:02}", u8::from(date.month()));
+    let (d, m) = (date.day(), u8::from(date.month()));
+    let dd = format!("{d:02}");
+    let mm = format!("{m:02}");
     let yyyy = format!("{:04}", date.year());
     let yy = format!("{:02}", date.year().rem_euclid(100));
-    vec![
+    let mut forms = vec![
         format!("{dd}{mm}{yyyy}"),
         format!("{dd}.{mm}.{yyyy}"),
         format!("{yyyy}{mm}{dd}"),
         format!("{yyyy}-{mm}-{dd}"),
         format!("{dd}{mm}{yy}"),
         format!("{dd}/{mm}/{yyyy}"),
-    ]
+        format!("{d}{m}{yyyy}"),
+        format!("{d}{m}{yy}"),
+    ];
+    forms.dedup();
+    forms
 }
 
 /// Two transliteration styles: Russian passports since 2014 follow ICAO Doc 9303
@@ -384,6 +398,9 @@ mod tests {
             "a14/03/1990z",
             "a14-03-1990z",
             "a14.03.90z",
+            "a14.3.1990z",
+            "a1431990z",
+            "a14.3.90z",
         ] {
             assert_eq!(kinds(password), [PersonalDataKind::BirthDate], "{password}");
         }
@@ -399,6 +416,16 @@ mod tests {
         assert_eq!(kinds("x3456789x"), [PersonalDataKind::Phone]);
         assert_eq!(kinds("x912-345-67-89x"), [PersonalDataKind::Phone]);
         assert!(kinds("x345678x").is_empty());
+    }
+
+    #[test]
+    fn the_start_of_the_phone_number_is_found() {
+        assert_eq!(kinds("Zz8(912)345-6!"), [PersonalDataKind::Phone]);
+        assert_eq!(kinds("x9123456x"), [PersonalDataKind::Phone]);
+        assert!(
+            kinds("x912345x").is_empty(),
+            "six digits are not the number"
+        );
     }
 
     #[test]
