@@ -27,8 +27,9 @@ async fn store_in_schema(url: &str, name: &str) -> PostgresStore {
     let options = PgConnectOptions::from_str(url)
         .unwrap()
         .options([("search_path", name)]);
+    // Sixteen racers each hold a connection, so all of them reach the server at once.
     let pool = PgPoolOptions::new()
-        .max_connections(8)
+        .max_connections(16)
         .connect_with(options)
         .await
         .unwrap();

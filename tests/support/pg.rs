@@ -11,7 +11,8 @@ use std::process::Command;
 /// what to stop.
 pub(crate) struct PgServer {
     pub(crate) url: String,
-    cluster: Option<Cluster>,
+    /// Held for its `Drop`, which stops the throwaway cluster.
+    _cluster: Option<Cluster>,
 }
 
 struct Cluster {
@@ -25,8 +26,13 @@ impl PgServer {
     ///
     /// `durable` keeps `fsync` on (for the bench); tests turn it off for speed.
     pub(crate) fn start(durable: bool) -> Result<Self, String> {
-        if let Ok(url) = std::env::var("PORTAL_AUTH_TEST_PG_URL") {
-            return Ok(Self { url, cluster: None });
+        if let Ok(url) = std::env::var("PORTAL_AUTH_TEST_PG_URL")
+            && !url.is_empty()
+        {
+            return Ok(Self {
+                url,
+                _cluster: None,
+            });
         }
         let bin = server_binaries().ok_or("no PORTAL_AUTH_TEST_PG_URL and no initdb found")?;
         let as_postgres = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
@@ -37,9 +43,14 @@ impl PgServer {
         } else {
             std::env::temp_dir()
         };
-        let dir = temp.join(format!("portal-auth-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
+        // A fresh name each run, made here and nowhere else: `create_dir` refuses a path
+        // that exists, so nothing planted in the shared /tmp is reused or chowned.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = temp.join(format!("portal-auth-pg-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(|e| format!("temp dir: {e}"))?;
+        // From here the guard removes the directory, whatever fails next.
         let cluster = Cluster {
             pg_ctl: bin.join("pg_ctl"),
             dir: dir.clone(),
@@ -74,25 +85,32 @@ impl PgServer {
                 "--no-sync",
             ],
         )?;
-        let port = free_port()?;
         let fsync = if durable { "on" } else { "off" };
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync={fsync} -c max_connections=200",
-            dir.display()
-        );
         let log = dir.join("server.log").display().to_string();
-        let pg_ctl = cluster.pg_ctl.clone();
-        let server = Self {
-            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-            cluster: Some(cluster),
-        };
-        if let Some(cluster) = &server.cluster {
-            cluster.run(
-                &pg_ctl,
+        // The free port is found by binding and letting go, so another process may
+        // take it before the server does: try a few.
+        let mut failure = String::new();
+        for _ in 0..3 {
+            let port = free_port()?;
+            let options = format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync={fsync} -c max_connections=200",
+                dir.display()
+            );
+            let started = cluster.run(
+                &cluster.pg_ctl,
                 &["-D", &data_arg, "-l", &log, "-w", "-o", &options, "start"],
-            )?;
+            );
+            match started {
+                Ok(()) => {
+                    return Ok(Self {
+                        url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+                        _cluster: Some(cluster),
+                    });
+                }
+                Err(error) => failure = error,
+            }
         }
-        Ok(server)
+        Err(failure)
     }
 }
 
@@ -123,13 +141,16 @@ impl Cluster {
     }
 }
 
-impl Drop for PgServer {
+/// Stops the server if it runs and removes the directory: after a test, on a panic, or
+/// when starting failed halfway.
+impl Drop for Cluster {
     fn drop(&mut self) {
-        if let Some(cluster) = &self.cluster {
-            let data = cluster.dir.join("data").display().to_string();
-            let _ = cluster.run(&cluster.pg_ctl, &["-D", &data, "-m", "immediate", "stop"]);
-            let _ = std::fs::remove_dir_all(&cluster.dir);
+        let data = self.dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            let data = data.display().to_string();
+            let _ = self.run(&self.pg_ctl, &["-D", &data, "-m", "immediate", "stop"]);
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
