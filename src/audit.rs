@@ -38,6 +38,11 @@ pub struct OperatorRef {
 }
 
 /// Why a login attempt failed.
+///
+/// An attempt refused by the growing delay or by a lock is not among them: it is
+/// refused before anything is read or verified and writes nothing, not even an event,
+/// so a flood against a locked account costs the store nothing. The lock itself is
+/// audited once, as [`AuditKind::LockedOut`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -46,12 +51,8 @@ pub enum LoginFailure {
     UnknownAccount,
     /// The password did not match.
     WrongPassword,
-    /// The account is locked after too many failures.
-    Locked,
     /// A captcha was required and missing or wrong.
     HumanCheckFailed,
-    /// Attempts came faster than the growing delay allows.
-    Throttled,
     /// The second-factor code was wrong.
     WrongSecondFactor,
     /// The second-factor code was a TOTP step already used.

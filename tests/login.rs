@@ -70,7 +70,7 @@ async fn unknown_account_and_wrong_password_are_indistinguishable() {
 #[tokio::test]
 async fn a_captcha_is_required_after_three_failures_and_a_failed_one_is_refused() {
     let world = world();
-    world.register(Some(PHONE), None).await;
+    let account = world.register(Some(PHONE), None).await;
     for _ in 0..3 {
         world
             .portal
@@ -107,6 +107,23 @@ async fn a_captcha_is_required_after_three_failures_and_a_failed_one_is_refused(
         matches!(failed, Err(Error::HumanCheckRequired)),
         "{failed:?}"
     );
+    // Every refused captcha is in the account's own trail, beside its wrong passwords:
+    // the one sent without, then all four on the strict portal (the client's count,
+    // which a success does not clear, still asks for a captcha).
+    let refused = world
+        .portal
+        .audit_events(account)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.kind
+                == AuditKind::LoginFailed {
+                    reason: LoginFailure::HumanCheckFailed,
+                }
+        })
+        .count();
+    assert_eq!(refused, 5);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Login through the portal.
 
 use super::{Portal, rng};
-use crate::account::LookupKey;
+use crate::account::{Account, AccountId, LookupKey};
 use crate::audit::LoginFailure;
 use crate::clock::Clock;
 use crate::error::{Error, Field};
@@ -49,8 +49,15 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         };
         let failures = self.failures(&keys, now).await?;
 
-        self.pass_gate(&keys, &failures, request.captcha.as_deref(), now)
-            .await?;
+        let account_id = account.as_ref().map(Account::id);
+        self.pass_gate(
+            &keys,
+            account_id,
+            &failures,
+            request.captcha.as_deref(),
+            now,
+        )
+        .await?;
         let subject_count = failures.subject;
 
         let (matched, rehash) = if let Some(account) = &account {
@@ -180,6 +187,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     async fn pass_gate(
         &self,
         keys: &FailureKeys,
+        account: Option<AccountId>,
         failures: &Failures,
         captcha: Option<&str>,
         now: time::OffsetDateTime,
@@ -198,9 +206,11 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
                 }
                 let mut changes = Changeset::default();
                 let client_key = keys.client.as_ref().map(|key| key.as_str().to_owned());
+                // The trail is the host's, not the caller's: a known account's failed
+                // captcha is filed under it, like its wrong passwords.
                 changes.audit(crate::flow::event(
                     now,
-                    None,
+                    account,
                     client_key,
                     crate::audit::AuditKind::LoginFailed {
                         reason: LoginFailure::HumanCheckFailed,
