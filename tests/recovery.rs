@@ -7,46 +7,11 @@ use portal_auth::audit::RecoveryRoute;
 use portal_auth::notify::{Channel, MessageKind};
 use portal_auth::{
     Answer, AuditKind, Error, FlowId, LinkToken, LoginOutcome, OneTimeCode, Recovered,
-    RecoveryRequest, RecoveryStart, RecoveryStep, Store, Tier,
+    RecoveryStep, Store, Tier,
 };
 use time::Duration;
 
 const NEW_PASSWORD: &str = "Novyj-Parol-2027!";
-
-fn by_contact(text: &str) -> RecoveryRequest {
-    RecoveryRequest {
-        start: RecoveryStart::Contact(text.into()),
-        captcha: "token".into(),
-        client: None,
-    }
-}
-
-fn by_document(text: &str) -> RecoveryRequest {
-    RecoveryRequest {
-        start: RecoveryStart::Document(text.into()),
-        captcha: "token".into(),
-        client: None,
-    }
-}
-
-fn flow_of(step: &RecoveryStep) -> FlowId {
-    match step {
-        RecoveryStep::ChooseChannel { flow, .. }
-        | RecoveryStep::ProofSent { flow, .. }
-        | RecoveryStep::DocumentRequired { flow }
-        | RecoveryStep::SecurityQuestion { flow, .. }
-        | RecoveryStep::NewPassword { flow } => *flow,
-        other => panic!("no flow in {other:?}"),
-    }
-}
-
-fn wrong(code: &OneTimeCode) -> OneTimeCode {
-    OneTimeCode::new(if code.expose_secret() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    })
-}
 
 async fn finish(world: &World, flow: FlowId) -> Recovered {
     world
@@ -456,7 +421,7 @@ async fn three_wrong_codes_end_the_recovery_and_resend_keeps_the_count() {
 
     world
         .portal
-        .submit_recovery_code(flow, &wrong(&code))
+        .submit_recovery_code(flow, &wrong_code(&code))
         .await
         .unwrap_err();
     let early = world.portal.resend_recovery_proof(flow).await;
@@ -470,7 +435,7 @@ async fn three_wrong_codes_end_the_recovery_and_resend_keeps_the_count() {
 
     let second = world
         .portal
-        .submit_recovery_code(flow, &wrong(&fresh))
+        .submit_recovery_code(flow, &wrong_code(&fresh))
         .await;
     assert!(
         matches!(second, Err(Error::WrongCode { tries_left: 1 })),
@@ -478,7 +443,7 @@ async fn three_wrong_codes_end_the_recovery_and_resend_keeps_the_count() {
     );
     world
         .portal
-        .submit_recovery_code(flow, &wrong(&fresh))
+        .submit_recovery_code(flow, &wrong_code(&fresh))
         .await
         .unwrap_err();
     let over = world.portal.submit_recovery_code(flow, &fresh).await;

@@ -8,48 +8,12 @@ use common::*;
 use portal_auth::notify::{Channel, MessageKind};
 use portal_auth::store::MemoryStats;
 use portal_auth::{
-    AccountId, Answer, Error, FlowId, LinkToken, OneTimeCode, RecoveryRequest, RecoveryStart,
-    RecoveryStep, Store, Tier,
+    AccountId, Answer, Error, FlowId, LinkToken, RecoveryRequest, RecoveryStep, Store, Tier,
 };
 use time::Duration;
 
 const NEW_PASSWORD: &str = "Novyj-Parol-2027!";
 const QUESTION: &str = "Кличка первого кота?";
-
-fn by_contact(text: &str) -> RecoveryRequest {
-    RecoveryRequest {
-        start: RecoveryStart::Contact(text.into()),
-        captcha: "token".into(),
-        client: None,
-    }
-}
-
-fn by_document(text: &str) -> RecoveryRequest {
-    RecoveryRequest {
-        start: RecoveryStart::Document(text.into()),
-        captcha: "token".into(),
-        client: None,
-    }
-}
-
-fn flow_of(step: &RecoveryStep) -> FlowId {
-    match step {
-        RecoveryStep::ChooseChannel { flow, .. }
-        | RecoveryStep::ProofSent { flow, .. }
-        | RecoveryStep::DocumentRequired { flow }
-        | RecoveryStep::SecurityQuestion { flow, .. }
-        | RecoveryStep::NewPassword { flow } => *flow,
-        other => panic!("no flow in {other:?}"),
-    }
-}
-
-fn wrong(code: &OneTimeCode) -> OneTimeCode {
-    OneTimeCode::new(if code.expose_secret() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    })
-}
 
 /// What a refused step could have written: record counts and the flow's version (an
 /// update leaves the counts alone).
@@ -328,7 +292,10 @@ async fn an_exhausted_recovery_refuses_every_step_and_writes_nothing() {
     );
     let code = world.last_code(&to_phone(PHONE));
     for left in [2, 1, 0] {
-        let refused = world.portal.submit_recovery_code(flow, &wrong(&code)).await;
+        let refused = world
+            .portal
+            .submit_recovery_code(flow, &wrong_code(&code))
+            .await;
         assert!(
             matches!(refused, Err(Error::WrongCode { tries_left }) if tries_left == left),
             "{refused:?}"
@@ -519,7 +486,7 @@ async fn an_unknown_document_walks_the_same_steps_as_a_known_one() {
         let resent = world.portal.resend_recovery_proof(flow).await.unwrap();
         seen.push(matches!(resent, RecoveryStep::ProofSent { .. }).to_string());
         // A guess that is not the known account's newest code; the same string for both.
-        let guess = wrong(&world.last_code(&to_phone(PHONE)));
+        let guess = wrong_code(&world.last_code(&to_phone(PHONE)));
         for _ in 0..4 {
             let reply = world.portal.submit_recovery_code(flow, &guess).await;
             seen.push(reply.map_or_else(|e| e.to_string(), |s| format!("{s:?}")));

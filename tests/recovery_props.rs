@@ -67,17 +67,6 @@ fn seen(step: &RecoveryStep) -> Seen {
     }
 }
 
-fn flow_of(step: &RecoveryStep) -> Option<FlowId> {
-    match step {
-        RecoveryStep::ChooseChannel { flow, .. }
-        | RecoveryStep::ProofSent { flow, .. }
-        | RecoveryStep::DocumentRequired { flow }
-        | RecoveryStep::SecurityQuestion { flow, .. }
-        | RecoveryStep::NewPassword { flow } => Some(*flow),
-        _ => None,
-    }
-}
-
 /// Refusals that must leave the store exactly as it was.
 fn writes_nothing(error: &Error) -> bool {
     matches!(
@@ -181,7 +170,7 @@ async fn walk(standard: bool, question: bool, ops: Vec<Op>) {
                 let reply = world.portal.start_recovery(&request).await;
                 if let Ok(step) = &reply {
                     state = Walk {
-                        flow: flow_of(step),
+                        flow: RecoveryStep::flow(step),
                         known: *known,
                         by_document: *by_document,
                         saw: Vec::new(),

@@ -432,15 +432,6 @@ async fn registration_starts_for_one_contact_are_rate_limited() {
         .unwrap();
 }
 
-/// A well-formed code that is not `code`.
-fn wrong_code(code: &OneTimeCode) -> OneTimeCode {
-    OneTimeCode::new(if code.expose_secret() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    })
-}
-
 async fn flow_version(world: &World, flow: portal_auth::FlowId) -> u64 {
     world.store.flow(flow).await.unwrap().unwrap().version()
 }

@@ -352,15 +352,6 @@ async fn with_sms(world: &World) -> (Authenticated, Vec<OneTimeCode>) {
     (issued.session, issued.codes)
 }
 
-/// A well-formed code that is not `code`.
-fn wrong(code: &OneTimeCode) -> OneTimeCode {
-    OneTimeCode::new(if code.expose_secret() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    })
-}
-
 async fn flow_version(world: &World, flow: portal_auth::FlowId) -> u64 {
     world.store.flow(flow).await.unwrap().unwrap().version()
 }
@@ -397,7 +388,7 @@ async fn sms_login_code_dies_after_three_wrong_tries_and_only_a_backup_code_is_l
     for tries_left in [2, 1, 0] {
         let reply = world
             .portal
-            .login_second_factor(challenge.flow, &wrong(&code))
+            .login_second_factor(challenge.flow, &wrong_code(&code))
             .await;
         assert!(
             matches!(reply, Err(Error::WrongCode { tries_left: left }) if left == tries_left),
@@ -431,7 +422,7 @@ async fn sms_login_code_resend_waits_for_the_cooldown_and_keeps_the_tries() {
     let first_code = world.last_code(&to_phone(PHONE));
     world
         .portal
-        .login_second_factor(challenge.flow, &wrong(&first_code))
+        .login_second_factor(challenge.flow, &wrong_code(&first_code))
         .await
         .unwrap_err();
 
@@ -625,7 +616,7 @@ async fn the_second_step_of_a_locked_account_is_refused_without_writing() {
     for _ in 0..3 {
         world
             .portal
-            .login_second_factor(challenge.flow, &wrong(&code))
+            .login_second_factor(challenge.flow, &wrong_code(&code))
             .await
             .unwrap_err();
     }
@@ -707,7 +698,7 @@ async fn settings_code_dies_after_three_wrong_tries() {
         }
     };
     for tries_left in [2, 1, 0] {
-        let reply = disable(wrong(&code)).await;
+        let reply = disable(wrong_code(&code)).await;
         assert!(
             matches!(reply, Err(Error::WrongCode { tries_left: left }) if left == tries_left),
             "{reply:?}"

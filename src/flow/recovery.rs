@@ -165,6 +165,20 @@ pub enum RecoveryStep {
     VisitServiceCentre,
 }
 
+impl RecoveryStep {
+    /// The flow the next step goes to; none for [`RecoveryStep::VisitServiceCentre`].
+    pub fn flow(&self) -> Option<FlowId> {
+        match self {
+            Self::ChooseChannel { flow, .. }
+            | Self::ProofSent { flow, .. }
+            | Self::DocumentRequired { flow }
+            | Self::SecurityQuestion { flow, .. }
+            | Self::NewPassword { flow } => Some(*flow),
+            Self::VisitServiceCentre => None,
+        }
+    }
+}
+
 /// The reply to a finished recovery: the password is set; log in with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovered {

@@ -96,6 +96,38 @@ pub fn request(phone: Option<&str>, email: Option<&str>) -> RegistrationRequest 
     }
 }
 
+/// A six-digit code that is not `code`.
+pub fn wrong_code(code: &OneTimeCode) -> OneTimeCode {
+    OneTimeCode::new(if code.expose_secret() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    })
+}
+
+/// A recovery started with the one contact field (a captcha passed).
+pub fn by_contact(text: &str) -> portal_auth::RecoveryRequest {
+    portal_auth::RecoveryRequest {
+        start: portal_auth::RecoveryStart::Contact(text.into()),
+        captcha: "token".into(),
+        client: None,
+    }
+}
+
+/// A recovery started with a document number (a captcha passed).
+pub fn by_document(text: &str) -> portal_auth::RecoveryRequest {
+    portal_auth::RecoveryRequest {
+        start: portal_auth::RecoveryStart::Document(text.into()),
+        captcha: "token".into(),
+        client: None,
+    }
+}
+
+/// The flow of a recovery step that has one.
+pub fn flow_of(step: &portal_auth::RecoveryStep) -> portal_auth::FlowId {
+    step.flow().unwrap_or_else(|| panic!("no flow in {step:?}"))
+}
+
 pub fn login_request(login: &str, secret: &str) -> LoginRequest {
     LoginRequest {
         login: login.into(),
