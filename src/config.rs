@@ -47,6 +47,9 @@ pub struct PortalConfig {
     pub recovery: RecoveryPolicy,
     /// How long a contact change may take (default 15 minutes).
     pub contact_change_ttl: Duration,
+    /// How long an operator's case stays open after the documents were checked
+    /// (default 1 hour): the person is at the desk meanwhile.
+    pub operator_case_ttl: Duration,
     /// How long a password issued by an operator stays valid (default 24 hours).
     pub temporary_password_ttl: Duration,
     /// The issuer name an authenticator app shows (default `portal-auth`).
@@ -89,6 +92,7 @@ impl PortalConfig {
             recovery_ttl: Duration::minutes(30),
             recovery: RecoveryPolicy::default(),
             contact_change_ttl: Duration::minutes(15),
+            operator_case_ttl: Duration::hours(1),
             temporary_password_ttl: Duration::hours(24),
             totp_issuer: "portal-auth".to_owned(),
             lang: Lang::Ru,

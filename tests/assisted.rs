@@ -405,3 +405,49 @@ async fn a_malformed_contact_code_spends_no_try_and_writes_nothing() {
         "every try was left: {wrong:?}"
     );
 }
+
+#[tokio::test]
+async fn a_case_left_open_past_an_hour_authorises_nothing() {
+    let world = world();
+    let account = world.register(Some(PHONE), None).await;
+    world.promote(account, Tier::Standard).await;
+    let operator = operator(None);
+    let case = world
+        .portal
+        .operator_open_case(&operator, SNILS, &BOTH)
+        .await
+        .unwrap();
+    assert_eq!(case.opened_at(), world.clock_now());
+
+    world.clock.advance(Duration::hours(1));
+    let before = world.stats();
+    let late = world
+        .portal
+        .operator_issue_temporary_password(&operator, &case)
+        .await;
+    assert!(
+        matches!(late, Err(Error::OperatorNotAllowed(_))),
+        "{late:?}"
+    );
+    let phone = world
+        .portal
+        .operator_start_phone_change(&operator, &case, "+79990001122")
+        .await;
+    assert!(
+        matches!(phone, Err(Error::OperatorNotAllowed(_))),
+        "{phone:?}"
+    );
+    assert_eq!(world.stats(), before, "nothing written");
+
+    // A second look at the papers opens a fresh case.
+    let again = world
+        .portal
+        .operator_open_case(&operator, SNILS, &BOTH)
+        .await
+        .unwrap();
+    world
+        .portal
+        .operator_issue_temporary_password(&operator, &again)
+        .await
+        .unwrap();
+}

@@ -23,6 +23,7 @@ use crate::store::Changeset;
 pub struct OperatorCase {
     account: AccountId,
     operator_id: String,
+    opened_at: OffsetDateTime,
     /// The person's name, to compare with the passport.
     pub name: PersonName,
     /// The account's tier.
@@ -35,6 +36,11 @@ impl OperatorCase {
     /// The account concerned.
     pub fn account(&self) -> AccountId {
         self.account
+    }
+
+    /// When the documents were checked and the case opened.
+    pub fn opened_at(&self) -> OffsetDateTime {
+        self.opened_at
     }
 }
 
@@ -69,10 +75,23 @@ pub(crate) fn authorize(
 }
 
 /// Checks that a case belongs to this operator.
-pub(crate) fn check_case(operator: &Operator, case: &OperatorCase) -> Result<(), Error> {
+/// Refuses a case opened by another operator, or opened longer ago than
+/// [`PortalConfig::operator_case_ttl`]: the person stands at the desk, and a case kept
+/// past their visit is no check of anyone's papers.
+pub(crate) fn check_case(
+    config: &PortalConfig,
+    operator: &Operator,
+    case: &OperatorCase,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
     if case.operator_id != operator.id {
         return Err(Error::OperatorNotAllowed(
             "the case was opened by another operator",
+        ));
+    }
+    if now >= case.opened_at + config.operator_case_ttl {
+        return Err(Error::OperatorNotAllowed(
+            "the case has expired: check the documents again",
         ));
     }
     Ok(())
@@ -105,6 +124,7 @@ pub(crate) fn open_case(
     let case = OperatorCase {
         account: account.id(),
         operator_id: operator.id.clone(),
+        opened_at: now,
         name: account.name().clone(),
         tier: account.tier(),
         contacts,

@@ -61,14 +61,15 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     /// # Errors
     ///
     /// [`Error::OperatorNotAllowed`] without the `restore_access` permission, on the
-    /// operator's own account, or on another operator's case.
+    /// operator's own account, or on another operator's case or one past
+    /// [`PortalConfig::operator_case_ttl`](crate::PortalConfig::operator_case_ttl).
     pub async fn operator_issue_temporary_password(
         &self,
         operator: &Operator,
         case: &OperatorCase,
     ) -> Result<TemporaryPassword, Error> {
         let now = self.now();
-        operator::check_case(operator, case)?;
+        operator::check_case(&self.config, operator, case, now)?;
         operator::authorize(operator, case.account(), |p| p.restore_access)?;
         let account = self.load_account(case.account()).await?;
 
@@ -87,9 +88,9 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::OperatorNotAllowed`] without the `change_phone` permission or on the
-    /// operator's own account, [`Error::InvalidField`], [`Error::Taken`],
-    /// [`Error::Delivery`].
+    /// [`Error::OperatorNotAllowed`] without the `change_phone` permission, on the
+    /// operator's own account, or on a case that is another operator's or expired,
+    /// [`Error::InvalidField`], [`Error::Taken`], [`Error::Delivery`].
     pub async fn operator_start_phone_change(
         &self,
         operator: &Operator,
@@ -97,7 +98,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         new_phone: &str,
     ) -> Result<ContactChangeStarted, Error> {
         let now = self.now();
-        operator::check_case(operator, case)?;
+        operator::check_case(&self.config, operator, case, now)?;
         operator::authorize(operator, case.account(), |p| p.change_phone)?;
         let new =
             new_phone
@@ -126,8 +127,8 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
     ///
     /// # Errors
     ///
-    /// [`Error::WrongCode`], [`Error::CodeExpired`], [`Error::OperatorNotAllowed`], the
-    /// flow errors.
+    /// [`Error::WrongCode`], [`Error::CodeExpired`], [`Error::OperatorNotAllowed`] (as
+    /// when starting it, the case expiring meanwhile included), the flow errors.
     pub async fn operator_confirm_phone_change(
         &self,
         operator: &Operator,
@@ -136,7 +137,7 @@ impl<S: Store, M: MessageSender, H: HumanCheck, C: Clock> Portal<S, M, H, C> {
         code: &OneTimeCode,
     ) -> Result<(), Error> {
         let now = self.now();
-        operator::check_case(operator, case)?;
+        operator::check_case(&self.config, operator, case, now)?;
         operator::authorize(operator, case.account(), |p| p.change_phone)?;
         let account = self.load_account(case.account()).await?;
         let loaded = self.load_flow(flow).await?;
