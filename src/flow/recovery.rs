@@ -29,8 +29,8 @@
 //! - a document start always offers delivery channels; for an unknown document they
 //!   are plausible masked channels derived from a keyed digest of the document (the
 //!   same every time): a phone, an e-mail or both, as a real account may have, and
-//!   choosing one sends nothing (again a `discard`). Decoy e-mails use a few common mail domains, so a
-//!   real e-mail at an uncommon domain still stands out;
+//!   choosing one sends nothing (again a `discard`). Decoy e-mails use a few common
+//!   mail domains, so a real e-mail at an uncommon domain still stands out;
 //! - the tier, the security question and whether 2FA is on are revealed only after
 //!   the code proved the person holds a confirmed contact of the account.
 //!
