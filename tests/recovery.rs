@@ -105,6 +105,10 @@ async fn recovery_by_email_link_works_once() {
         mail.expose_text()
             .contains(&format!("?flow={flow}&token={}", token.expose_secret()))
     );
+    assert!(
+        mail.expose_text().contains("Ссылка действует 1 час "),
+        "the link's configured hour"
+    );
 
     world.portal.open_recovery_link(flow, &token).await.unwrap();
     let replay = world.portal.open_recovery_link(flow, &token).await;

@@ -496,15 +496,16 @@ fn proof_message(
     let Some(recipient) = target.recipient() else {
         return Outgoing::Decoy(Decoy::new(kind, target.channel));
     };
+    let valid = proof_policy(config, target.channel).ttl();
     Outgoing::Message(if kind == MessageKind::RecoveryLink {
         let link = format!(
             "{}?flow={flow}&token={}",
             config.recovery_link_base,
             plain.expose_secret()
         );
-        Message::with_link(kind, recipient, lang, plain, &link)
+        Message::with_link(kind, recipient, lang, plain, &link, valid)
     } else {
-        Message::new(kind, recipient, lang, Some(plain))
+        Message::lasting(kind, recipient, lang, plain, valid)
     })
 }
 

@@ -431,11 +431,12 @@ pub(crate) fn request_activation_code(
     let id = FlowId::random(rng);
     let policy = &config.activation_code;
     let (code, plain) = SentCode::issue(&config.code_key, policy, id, ACTIVATION_STEP, now, rng);
-    let message = Message::new(
+    let message = Message::lasting(
         MessageKind::ActivationCode,
         Recipient::Postal(address),
         config.lang,
-        Some(plain),
+        plain,
+        policy.ttl(),
     );
     changes
         .insert_flow(Flow::start(

@@ -132,7 +132,7 @@ impl Message {
         lang: Lang,
         code: Option<OneTimeCode>,
     ) -> Self {
-        let rendered = templates::render(kind, lang, code.as_ref());
+        let rendered = templates::render(kind, lang, code.as_ref(), None);
         Self {
             kind,
             recipient,
@@ -143,16 +143,36 @@ impl Message {
         }
     }
 
-    /// A message whose text carries a link built around `token`; [`Message::code`]
-    /// returns the token.
+    /// A message carrying `code`, whose text says it lasts `valid`.
+    pub(crate) fn lasting(
+        kind: MessageKind,
+        recipient: Recipient,
+        lang: Lang,
+        code: OneTimeCode,
+        valid: time::Duration,
+    ) -> Self {
+        let rendered = templates::render(kind, lang, Some(&code), Some(valid));
+        Self {
+            kind,
+            recipient,
+            lang,
+            subject: rendered.subject,
+            text: rendered.body,
+            code: Some(code),
+        }
+    }
+
+    /// A message whose text carries a link built around `token`, lasting `valid`;
+    /// [`Message::code`] returns the token.
     pub(crate) fn with_link(
         kind: MessageKind,
         recipient: Recipient,
         lang: Lang,
         token: OneTimeCode,
         link: &str,
+        valid: time::Duration,
     ) -> Self {
-        let rendered = templates::render(kind, lang, Some(&OneTimeCode::new(link)));
+        let rendered = templates::render(kind, lang, Some(&OneTimeCode::new(link)), Some(valid));
         Self {
             kind,
             recipient,

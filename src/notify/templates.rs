@@ -2,7 +2,13 @@
 //!
 //! Texts are short enough for one SMS where they carry a code, say what happened and
 //! what to do if it was not the person, and never ask for a code back.
+//!
+//! A template holds two slots: `{code}` for the code or link, and `{valid}` for how
+//! long it lasts, written from the configured lifetime (`5 минут`, `1 hour`), so a
+//! changed [`PortalConfig`](crate::PortalConfig) never makes a message say the wrong
+//! thing.
 
+use time::Duration;
 use zeroize::Zeroizing;
 
 use super::MessageKind;
@@ -15,13 +21,51 @@ pub(crate) struct Rendered {
     pub(crate) body: Zeroizing<String>,
 }
 
-/// Renders a message; `code` fills the `{code}` slot of the kinds that carry one.
-pub(crate) fn render(kind: MessageKind, lang: Lang, code: Option<&OneTimeCode>) -> Rendered {
+/// Renders a message; `code` fills the `{code}` slot of the kinds that carry one, and
+/// `valid` the `{valid}` slot of the kinds that say how long it lasts.
+pub(crate) fn render(
+    kind: MessageKind,
+    lang: Lang,
+    code: Option<&OneTimeCode>,
+    valid: Option<Duration>,
+) -> Rendered {
     let (subject, body) = text(kind, lang);
+    debug_assert!(
+        valid.is_some() || !body.contains("{valid}"),
+        "{kind:?} says how long its code lasts"
+    );
     let code = code.map_or("", OneTimeCode::expose_secret);
+    let valid = valid.map(|valid| lasting(valid, lang)).unwrap_or_default();
     Rendered {
         subject: subject.to_owned(),
-        body: Zeroizing::new(body.replace("{code}", code)),
+        body: Zeroizing::new(body.replace("{code}", code).replace("{valid}", &valid)),
+    }
+}
+
+/// A lifetime as a message says it, in the largest whole unit: `5 минут`, `1 час`,
+/// `30 дней`, `1 hour`. Russian takes the accusative after «действует».
+fn lasting(valid: Duration, lang: Lang) -> String {
+    let seconds = valid.whole_seconds().max(0);
+    let (n, ru, en) = if seconds > 0 && seconds % 86_400 == 0 {
+        (seconds / 86_400, ["день", "дня", "дней"], "day")
+    } else if seconds > 0 && seconds % 3_600 == 0 {
+        (seconds / 3_600, ["час", "часа", "часов"], "hour")
+    } else if seconds > 0 && seconds % 60 == 0 {
+        (seconds / 60, ["минуту", "минуты", "минут"], "minute")
+    } else {
+        (seconds, ["секунду", "секунды", "секунд"], "second")
+    };
+    match lang {
+        Lang::Ru => {
+            let form = match (n % 10, n % 100) {
+                (1, r) if r != 11 => ru[0],
+                (2..=4, r) if !(12..=14).contains(&r) => ru[1],
+                _ => ru[2],
+            };
+            format!("{n} {form}")
+        }
+        _ if n == 1 => format!("1 {en}"),
+        _ => format!("{n} {en}s"),
     }
 }
 
@@ -104,20 +148,20 @@ pub fn text(kind: MessageKind, lang: Lang) -> (&'static str, &'static str) {
         ),
         (K::RecoveryCode, Lang::Ru) => (
             "Код восстановления доступа",
-            "Код для восстановления доступа: {code}. Действует 5 минут. Никому не сообщайте его.",
+            "Код для восстановления доступа: {code}. Действует {valid}. Никому не сообщайте его.",
         ),
         (K::RecoveryCode, _) => (
             "Access recovery code",
-            "Your access recovery code: {code}. Valid for 5 minutes. Do not share it.",
+            "Your access recovery code: {code}. Valid for {valid}. Do not share it.",
         ),
         (K::RecoveryLink, Lang::Ru) => (
             "Восстановление доступа",
-            "Чтобы задать новый пароль, перейдите по ссылке: {code}\nСсылка действует один \
-             час и только один раз. Если вы не восстанавливали доступ, ничего не делайте.",
+            "Чтобы задать новый пароль, перейдите по ссылке: {code}\nСсылка действует \
+             {valid} и только один раз. Если вы не восстанавливали доступ, ничего не делайте.",
         ),
         (K::RecoveryLink, _) => (
             "Access recovery",
-            "To set a new password, open this link: {code}\nIt works once, within one hour. \
+            "To set a new password, open this link: {code}\nIt works once, within {valid}. \
              If you did not ask to recover access, do nothing.",
         ),
         (K::ContactCode, Lang::Ru) => (
@@ -168,13 +212,13 @@ pub fn text(kind: MessageKind, lang: Lang) -> (&'static str, &'static str) {
         ),
         (K::ActivationCode, Lang::Ru) => (
             "Код подтверждения личности",
-            "Код подтверждения личности: {code}. Введите его в разделе «Мои данные» \
-             в течение 30 дней. Никому не сообщайте его.",
+            "Код подтверждения личности: {code}. Введите его в разделе «Мои данные»: \
+             код действует {valid}. Никому не сообщайте его.",
         ),
         (K::ActivationCode, _) => (
             "Identity confirmation code",
             "Your identity confirmation code: {code}. Enter it in \"My data\" within \
-             30 days. Do not share it with anyone.",
+             {valid}. Do not share it with anyone.",
         ),
         (K::IdentityConfirmed, Lang::Ru) => (
             "Личность подтверждена",
@@ -196,5 +240,55 @@ pub fn text(kind: MessageKind, lang: Lang) -> (&'static str, &'static str) {
             "You gave new documents. Until they are verified your account is simplified. \
              If it was not you, change your password.",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_are_said_in_the_largest_whole_unit_with_russian_plurals() {
+        let said = |seconds: i64, lang| lasting(Duration::seconds(seconds), lang);
+        assert_eq!(said(300, Lang::Ru), "5 минут");
+        assert_eq!(said(60, Lang::Ru), "1 минуту");
+        assert_eq!(said(180, Lang::Ru), "3 минуты");
+        assert_eq!(said(21 * 60, Lang::Ru), "21 минуту");
+        assert_eq!(said(11 * 60, Lang::Ru), "11 минут");
+        assert_eq!(said(12 * 60, Lang::Ru), "12 минут");
+        assert_eq!(said(3_600, Lang::Ru), "1 час");
+        assert_eq!(said(2 * 3_600, Lang::Ru), "2 часа");
+        assert_eq!(said(24 * 3_600 + 3_600, Lang::Ru), "25 часов");
+        assert_eq!(said(30 * 86_400, Lang::Ru), "30 дней");
+        assert_eq!(said(86_400, Lang::Ru), "1 день");
+        assert_eq!(said(90, Lang::Ru), "90 секунд");
+        assert_eq!(said(3_600, Lang::En), "1 hour");
+        assert_eq!(said(900, Lang::En), "15 minutes");
+        assert_eq!(said(30 * 86_400, Lang::En), "30 days");
+    }
+
+    #[test]
+    fn a_message_states_the_configured_lifetime_not_a_fixed_one() {
+        let code = OneTimeCode::new("123456");
+        let ru = render(
+            MessageKind::RecoveryCode,
+            Lang::Ru,
+            Some(&code),
+            Some(Duration::minutes(3)),
+        );
+        assert!(ru.body.contains("Действует 3 минуты."), "{}", *ru.body);
+        let en = render(
+            MessageKind::RecoveryLink,
+            Lang::En,
+            Some(&code),
+            Some(Duration::hours(2)),
+        );
+        assert!(en.body.contains("within 2 hours."), "{}", *en.body);
+        for kind in [MessageKind::ActivationCode, MessageKind::RecoveryCode] {
+            for lang in [Lang::Ru, Lang::En] {
+                let body = render(kind, lang, Some(&code), Some(Duration::days(30))).body;
+                assert!(!body.contains('{'), "every slot filled: {}", *body);
+            }
+        }
     }
 }
