@@ -379,14 +379,7 @@ async fn three_wrong_answers_end_the_recovery() {
 async fn recovery_code_expires_after_exactly_five_minutes() {
     let world = world();
     world.register(Some(PHONE), None).await;
-    let first = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let first_code = world.last_code(&to_phone(PHONE));
+    let (first, first_code) = world.recover_by_phone().await;
     world.clock.advance(Duration::seconds(299));
     world
         .portal
@@ -394,14 +387,7 @@ async fn recovery_code_expires_after_exactly_five_minutes() {
         .await
         .unwrap();
 
-    let second = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let second_code = world.last_code(&to_phone(PHONE));
+    let (second, second_code) = world.recover_by_phone().await;
     world.clock.advance(Duration::seconds(300));
     let late = world
         .portal
@@ -414,14 +400,7 @@ async fn recovery_code_expires_after_exactly_five_minutes() {
 async fn three_wrong_codes_end_the_recovery_and_resend_keeps_the_count() {
     let world = world();
     world.register(Some(PHONE), None).await;
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
 
     world
         .portal
@@ -612,14 +591,7 @@ async fn two_factor_login_stays_on_after_recovery_and_a_backup_code_passes_it() 
         .await
         .unwrap();
 
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
     world
         .portal
         .submit_recovery_code(flow, &code)
@@ -704,14 +676,7 @@ async fn a_lockout_holds_past_the_failure_window_until_recovery_lifts_it() {
     owner.captcha = Some("token".into());
     let locked = world.portal.login(&owner).await;
     assert!(matches!(locked, Err(Error::Locked)), "{locked:?}");
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
     world
         .portal
         .submit_recovery_code(flow, &code)
@@ -731,14 +696,7 @@ async fn a_lockout_holds_past_the_failure_window_until_recovery_lifts_it() {
 async fn a_cancelled_recovery_refuses_every_step_and_changes_nothing() {
     let world = world();
     world.register(Some(PHONE), None).await;
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
     world.portal.cancel_recovery(flow).await.unwrap();
     let before = world.stats();
     assert!(matches!(
@@ -796,14 +754,7 @@ async fn recovery_needs_a_captcha_and_a_readable_identifier() {
 async fn an_expired_or_malformed_recovery_code_writes_nothing() {
     let world = world();
     world.register(Some(PHONE), None).await;
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
     let version = || async { world.store.flow(flow).await.unwrap().unwrap().version() };
     let (before, at) = (world.stats(), version().await);
 
@@ -891,14 +842,7 @@ async fn a_document_given_to_an_ended_recovery_answers_alike_for_an_unknown_cont
 async fn a_credential_change_during_a_recovery_ends_it_without_writing() {
     let world = world();
     world.register(Some(PHONE), None).await;
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
     world
         .portal
         .submit_recovery_code(flow, &code)

@@ -221,14 +221,7 @@ async fn an_expired_recovery_refuses_every_step_and_writes_nothing() {
     let world = world();
     account_at(&world, Tier::Standard).await;
     set_question(&world).await;
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
 
     // The flow lives 30 minutes: a second before, it still answers for its code (which
     // died at five minutes) rather than for itself.
@@ -283,14 +276,7 @@ async fn an_expired_recovery_refuses_every_step_and_writes_nothing() {
 async fn an_exhausted_recovery_refuses_every_step_and_writes_nothing() {
     let world = world();
     account_at(&world, Tier::Simplified).await;
-    let flow = flow_of(
-        &world
-            .portal
-            .start_recovery(&by_contact(PHONE))
-            .await
-            .unwrap(),
-    );
-    let code = world.last_code(&to_phone(PHONE));
+    let (flow, code) = world.recover_by_phone().await;
     for left in [2, 1, 0] {
         let refused = world
             .portal

@@ -63,12 +63,7 @@ async fn registration_by_email_alone_confirms_the_email() {
 #[tokio::test]
 async fn registration_code_expires_after_five_minutes() {
     let world = world();
-    let first = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let first_code = world.last_code(&to_phone(PHONE));
+    let (first, first_code) = world.start_registration_by_phone().await;
     world.clock.advance(Duration::seconds(299));
     world
         .portal
@@ -93,12 +88,7 @@ async fn registration_code_expires_after_five_minutes() {
 #[tokio::test]
 async fn registration_code_dies_after_three_wrong_tries_even_when_the_right_one_follows() {
     let world = world();
-    let started = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let code = world.last_code(&to_phone(PHONE));
+    let (started, code) = world.start_registration_by_phone().await;
     let wrong = wrong_code(&code);
 
     let first = world
@@ -138,12 +128,7 @@ async fn registration_code_dies_after_three_wrong_tries_even_when_the_right_one_
 #[tokio::test]
 async fn resend_waits_for_the_cooldown_and_does_not_reset_tries() {
     let world = world();
-    let started = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let first_code = world.last_code(&to_phone(PHONE));
+    let (started, first_code) = world.start_registration_by_phone().await;
     let wrong = wrong_code(&first_code);
 
     let early = world.portal.resend_registration_code(started.flow).await;
@@ -289,12 +274,7 @@ async fn every_bad_field_is_named_and_nothing_is_written() {
 #[tokio::test]
 async fn a_weak_password_lists_every_violation_and_writes_nothing() {
     let world = world();
-    let started = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let code = world.last_code(&to_phone(PHONE));
+    let (started, code) = world.start_registration_by_phone().await;
     world
         .portal
         .confirm_registration(started.flow, &code)
@@ -342,12 +322,7 @@ async fn the_password_step_needs_a_confirmed_code() {
 #[tokio::test]
 async fn an_abandoned_registration_expires_and_leaves_nothing_behind() {
     let world = world();
-    let started = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let code = world.last_code(&to_phone(PHONE));
+    let (started, code) = world.start_registration_by_phone().await;
     world
         .portal
         .confirm_registration(started.flow, &code)
@@ -370,18 +345,8 @@ async fn an_abandoned_registration_expires_and_leaves_nothing_behind() {
 #[tokio::test]
 async fn two_registrations_of_one_phone_cannot_both_finish() {
     let world = world();
-    let first = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let first_code = world.last_code(&to_phone(PHONE));
-    let second = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let second_code = world.last_code(&to_phone(PHONE));
+    let (first, first_code) = world.start_registration_by_phone().await;
+    let (second, second_code) = world.start_registration_by_phone().await;
     world
         .portal
         .confirm_registration(first.flow, &first_code)
@@ -484,12 +449,7 @@ async fn email_registration_code_expires_after_fifteen_minutes() {
 #[tokio::test]
 async fn an_expired_or_malformed_code_writes_nothing_and_spends_no_try() {
     let world = world();
-    let started = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let code = world.last_code(&to_phone(PHONE));
+    let (started, code) = world.start_registration_by_phone().await;
     let before = world.stats();
     let version = flow_version(&world, started.flow).await;
 
@@ -534,12 +494,7 @@ async fn an_expired_or_malformed_code_writes_nothing_and_spends_no_try() {
 #[tokio::test]
 async fn every_refused_step_of_a_flow_writes_nothing() {
     let world = world();
-    let started = world
-        .portal
-        .start_registration(&request(Some(PHONE), None))
-        .await
-        .unwrap();
-    let code = world.last_code(&to_phone(PHONE));
+    let (started, code) = world.start_registration_by_phone().await;
     let (before, version) = (world.stats(), flow_version(&world, started.flow).await);
 
     let early = world.portal.resend_registration_code(started.flow).await;

@@ -196,6 +196,18 @@ impl World {
         registered.account
     }
 
+    /// Starts a registration with the phone alone and reads the code it sent.
+    pub async fn start_registration_by_phone(
+        &self,
+    ) -> (portal_auth::RegistrationStarted, OneTimeCode) {
+        let started = self
+            .portal
+            .start_registration(&request(Some(PHONE), None))
+            .await
+            .unwrap();
+        (started, self.last_code(&to_phone(PHONE)))
+    }
+
     /// Logs in with the common password and expects no second step.
     pub async fn login(&self, login: &str) -> Authenticated {
         match self
@@ -228,6 +240,16 @@ impl World {
         let mut changes = Changeset::default();
         changes.accounts.push(AccountWrite::Update(promoted));
         self.store.apply(changes).await.unwrap();
+    }
+
+    /// Starts a recovery with the phone (a captcha passed) and reads the code it sent.
+    pub async fn recover_by_phone(&self) -> (portal_auth::FlowId, OneTimeCode) {
+        let step = self
+            .portal
+            .start_recovery(&by_contact(PHONE))
+            .await
+            .unwrap();
+        (flow_of(&step), self.last_code(&to_phone(PHONE)))
     }
 
     /// Registers by phone, then confirms the e-mail through a contact change.
